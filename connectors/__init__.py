@@ -1,0 +1,1 @@
+"""Connections to SaaS systems: clients, field mappings, sync runs, webhooks, outbound delivery."""

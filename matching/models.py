@@ -1,0 +1,120 @@
+"""The Django side of identity resolution: settings, blocking keys, review tasks, judgements, runs."""
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from mdm.choices import Domain
+from mdm.models import SourceRecord
+
+
+class MatchConfig(models.Model):
+    """Match settings of one domain (editable) and the model last fitted to its data."""
+
+    domain = models.CharField(max_length=16, choices=Domain.choices, unique=True)
+    settings = models.JSONField(help_text="matching.settings.MatchSettings as a dict.")
+    model = models.JSONField(
+        null=True, blank=True, help_text="Fitted m/u probabilities and term frequencies."
+    )
+    fitted_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["model"])
+
+    def __str__(self) -> str:
+        return f"match settings: {self.domain}"
+
+
+class BlockingKey(models.Model):
+    """One blocking key of one source record: a new record finds its candidates by these, indexed."""
+
+    domain = models.CharField(max_length=16, choices=Domain.choices)
+    key = models.CharField(max_length=120)
+    record = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="blocking_keys")
+
+    class Meta:
+        indexes = [models.Index(fields=["domain", "key"])]
+        constraints = [models.UniqueConstraint(fields=["record", "key"], name="uniq_record_key")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Verdict(models.TextChoices):
+    MATCH = "match"
+    NO_MATCH = "no_match"
+
+
+class Judgement(models.Model):
+    """A steward's verdict on a pair of source records; binds every later run (left.id < right.id)."""
+
+    domain = models.CharField(max_length=16, choices=Domain.choices)
+    left = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
+    right = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["left", "right"], name="uniq_judgement_pair"),
+            models.CheckConstraint(condition=models.Q(left__lt=models.F("right")), name="judgement_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.left_id}~{self.right_id}: {self.verdict}"
+
+
+class ReviewTask(models.Model):
+    """A pair the engine was unsure of, with its explanation, waiting for a steward."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        MERGED = "merged"
+        REJECTED = "rejected"
+        SUPERSEDED = "superseded"
+
+    domain = models.CharField(max_length=16, choices=Domain.choices, db_index=True)
+    left = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
+    right = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(help_text="Match weight (log2 Bayes factor).")
+    probability = models.FloatField()
+    explanation = models.JSONField(default=list)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        indexes = [models.Index(fields=["domain", "status", "-probability"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["left", "right"], condition=models.Q(status="open"), name="uniq_open_review"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"review {self.left_id}~{self.right_id} ({self.probability:.2f})"
+
+
+class MatchRun(models.Model):
+    """A batch resolution of one domain: a row the console shows and a restart reads."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    domain = models.CharField(max_length=16, choices=Domain.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    records = models.PositiveIntegerField(default=0)
+    progress = models.FloatField(default=0.0)
+    stats = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.domain} run {self.pk} ({self.status})"

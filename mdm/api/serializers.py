@@ -1,0 +1,102 @@
+"""Response and request shapes of the REST API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from mdm.choices import Domain
+from mdm.models import GoldenRecord, QuarantinedRecord, SourceRecord, SourceSystem
+
+
+class SourceRecordSerializer(serializers.ModelSerializer):
+    system = serializers.CharField(source="system.code")
+    golden_id = serializers.UUIDField(allow_null=True)
+
+    class Meta:
+        model = SourceRecord
+        fields = [
+            "id",
+            "system",
+            "domain",
+            "source_id",
+            "golden_id",
+            "attributes",
+            "source_updated_at",
+            "updated_at",
+        ]
+
+
+class GoldenRecordSerializer(serializers.ModelSerializer):
+    parent_id = serializers.UUIDField(allow_null=True, read_only=True)
+    customer_id = serializers.UUIDField(allow_null=True, read_only=True)
+
+    class Meta:
+        model = GoldenRecord
+        fields = [
+            "id", "domain", "status", "name", "attributes", "lineage", "pins",
+            "parent_id", "customer_id", "version", "created_at", "updated_at",
+        ]  # fmt: skip
+
+
+class CrossReferenceSerializer(serializers.Serializer):
+    system = serializers.CharField(source="system.code")
+    source_id = serializers.CharField()
+
+
+class GoldenDetailSerializer(GoldenRecordSerializer):
+    source_records = SourceRecordSerializer(many=True, read_only=True)
+
+    class Meta(GoldenRecordSerializer.Meta):
+        fields = [*GoldenRecordSerializer.Meta.fields, "source_records"]
+
+
+class XrefLookupSerializer(serializers.Serializer):
+    system = serializers.SlugField()
+    domain = serializers.ChoiceField(choices=Domain.choices)
+    source_id = serializers.CharField(max_length=120)
+
+
+class XrefAnswerSerializer(serializers.Serializer):
+    system = serializers.CharField()
+    domain = serializers.CharField()
+    source_id = serializers.CharField()
+    golden_id = serializers.UUIDField(allow_null=True)
+    golden = GoldenRecordSerializer(allow_null=True)
+
+
+class IngestRequestSerializer(serializers.Serializer):
+    records = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=5000)
+
+
+class RecordOutcomeSerializer(serializers.Serializer):
+    source_id = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=["created", "updated", "unchanged", "stale", "quarantined"])
+    quarantine_id = serializers.IntegerField(required=False)
+    reason = serializers.CharField(required=False)
+    errors = serializers.DictField(required=False)
+
+
+class IngestResponseSerializer(serializers.Serializer):
+    counts = serializers.DictField(child=serializers.IntegerField())
+    results = RecordOutcomeSerializer(many=True)
+
+
+class QuarantinedRecordSerializer(serializers.ModelSerializer):
+    system = serializers.CharField(source="system.code")
+
+    class Meta:
+        model = QuarantinedRecord
+        fields = [
+            "id", "system", "domain", "source_id", "raw", "errors", "reason", "status",
+            "received_via", "waiting_for", "received_at", "resolved_at", "resolution",
+        ]  # fmt: skip
+
+
+class ReplayRequestSerializer(serializers.Serializer):
+    payload = serializers.DictField(required=False, help_text="A corrected payload; omit to replay as held.")
+
+
+class SourceSystemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SourceSystem
+        fields = ["code", "name", "kind", "trust"]

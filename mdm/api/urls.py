@@ -1,0 +1,16 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("golden", views.GoldenRecordViewSet, basename="golden")
+router.register("quarantine", views.QuarantineViewSet, basename="quarantine")
+
+urlpatterns = [
+    path("xref/", views.XrefLookupView.as_view(), name="xref-lookup"),
+    path("xref/<str:domain>/export/", views.XrefExportView.as_view(), name="xref-export"),
+    path("systems/", views.SourceSystemList.as_view(), name="systems"),
+    path("systems/<slug:system>/<str:domain>/records/", views.IngestView.as_view(), name="ingest"),
+    *router.urls,
+]

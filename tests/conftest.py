@@ -1,0 +1,51 @@
+"""Shared fixtures: source systems, API keys per persona, and API clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from mdm.apikeys import issue_key
+from mdm.ingest import IngestReport, ingest_records
+from mdm.models import SourceSystem
+
+
+@pytest.fixture
+def crm(db: Any) -> SourceSystem:
+    return SourceSystem.objects.create(code="crm", name="CRM", kind="crm")
+
+
+@pytest.fixture
+def erp(db: Any) -> SourceSystem:
+    return SourceSystem.objects.create(code="erp", name="ERP", kind="erp")
+
+
+@pytest.fixture
+def billing(db: Any) -> SourceSystem:
+    return SourceSystem.objects.create(code="billing", name="Billing", kind="billing")
+
+
+@pytest.fixture
+def ingest() -> Callable[..., IngestReport]:
+    """Ingest payloads as a system would, through the one ingest service."""
+
+    def run(system: SourceSystem, domain: str, *payloads: dict[str, Any]) -> IngestReport:
+        return ingest_records(system=system, domain=domain, payloads=list(payloads), received_via="test")
+
+    return run
+
+
+@pytest.fixture
+def key_client() -> Callable[..., APIClient]:
+    """An API client holding a fresh key of `system` with `scopes`."""
+
+    def make(system: SourceSystem, *scopes: str) -> APIClient:
+        _, plain = issue_key(system=system, name="test", scopes=list(scopes))
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {plain}")
+        return client
+
+    return make

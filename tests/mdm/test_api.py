@@ -1,0 +1,149 @@
+"""REST API: xref look-up, retired-ID redirect, batch ingest, key scoping, errors, schema, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from rest_framework.test import APIClient
+
+from mdm import golden as golden_service
+from mdm.models import AuditEntry, SourceRecord
+
+pytestmark = pytest.mark.django_db
+
+ACME = {"source_id": "001A", "name": "Acme Widgets Inc.", "website": "acme-widgets.com", "country": "US"}
+
+
+def test_xref_lookup_answers_golden_id_and_record(crm, ingest, key_client):
+    ingest(crm, "customer", ACME)
+    record = SourceRecord.objects.get(source_id="001A")
+    response = key_client(crm, "read").get(
+        "/api/v1/xref/", {"system": "crm", "domain": "customer", "source_id": "001A"}
+    )
+    assert response.status_code == 200
+    assert response.json()["golden_id"] == str(record.golden_id)
+    assert response.json()["golden"]["name"] == "Acme Widgets Inc."
+
+
+def test_xref_lookup_of_unknown_record_is_404_with_code(crm, key_client):
+    response = key_client(crm, "read").get(
+        "/api/v1/xref/", {"system": "crm", "domain": "customer", "source_id": "x"}
+    )
+    assert response.status_code == 404
+    assert response.json()["code"] == "source_record_not_found"
+
+
+def test_bad_query_is_400_with_details(crm, key_client):
+    response = key_client(crm, "read").get("/api/v1/xref/", {"system": "crm", "domain": "planet"})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid" and "domain" in body["details"] and "source_id" in body["details"]
+
+
+def test_retired_golden_id_redirects_to_survivor(crm, erp, ingest, key_client):
+    ingest(crm, "customer", ACME)
+    ingest(erp, "customer", {"source_id": "9", "name": "Totally Different GmbH", "country": "DE"})
+    a = SourceRecord.objects.get(source_id="001A").golden
+    b = SourceRecord.objects.get(source_id="9").golden
+    golden_service.merge(a, [b], reason="test merge")
+    client = key_client(crm, "read")
+    response = client.get(f"/api/v1/golden/{b.pk}/")
+    assert response.status_code == 301
+    assert response.json()["survivor_id"] == str(a.pk)
+    assert response["Location"].endswith(f"/api/v1/golden/{a.pk}/")
+    followed = client.get(response["Location"])
+    assert followed.status_code == 200
+    assert {r["source_id"] for r in followed.json()["source_records"]} == {"001A", "9"}
+    xref = client.get("/api/v1/xref/", {"system": "erp", "domain": "customer", "source_id": "9"})
+    assert xref.json()["golden_id"] == str(a.pk)
+
+
+def test_batch_ingest_answers_per_record(crm, key_client):
+    client = key_client(crm, "write")
+    body = {"records": [ACME, {**ACME, "source_id": "001B", "updated_at": "yesterday"}]}
+    response = client.post("/api/v1/systems/crm/customer/records/", body, format="json")
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["counts"]["created"] == 1 and data["counts"]["quarantined"] == 1
+    assert data["results"][1]["outcome"] == "quarantined"
+    assert "updated_at" in data["results"][1]["errors"]
+    again = client.post("/api/v1/systems/crm/customer/records/", {"records": [ACME]}, format="json")
+    assert again.json()["results"][0]["outcome"] == "unchanged"
+    assert AuditEntry.objects.filter(action="ingest").count() == 2
+
+
+def test_key_writes_only_as_its_own_system(crm, erp, key_client):
+    response = key_client(crm, "read", "write").post(
+        "/api/v1/systems/erp/customer/records/", {"records": [ACME]}, format="json"
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "wrong_system"
+    assert not SourceRecord.objects.exists()
+
+
+def test_read_key_cannot_write_and_no_key_cannot_read(crm, key_client):
+    response = key_client(crm, "read").post(
+        "/api/v1/systems/crm/customer/records/", {"records": [ACME]}, format="json"
+    )
+    assert response.status_code == 403
+    anonymous = APIClient().get("/api/v1/golden/")
+    assert anonymous.status_code in (401, 403)
+    assert "code" in anonymous.json()
+    bad_key = APIClient()
+    bad_key.credentials(HTTP_AUTHORIZATION="Api-Key nope")
+    assert bad_key.get("/api/v1/golden/").status_code == 401
+
+
+def test_malformed_ingest_body_is_400(crm, key_client):
+    response = key_client(crm, "write").post(
+        "/api/v1/systems/crm/customer/records/", {"records": "x"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    unknown = key_client(crm, "write").post(
+        "/api/v1/systems/crm/galaxy/records/", {"records": [ACME]}, format="json"
+    )
+    assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_domain"
+
+
+def test_golden_list_filters_by_domain_and_name(crm, ingest, key_client):
+    ingest(crm, "customer", ACME, {"source_id": "2", "name": "Zeta Holdings", "country": "GB"})
+    ingest(crm, "product", {"source_id": "P1", "name": "Acme Support Gold", "code": "SUP-G"})
+    response = key_client(crm, "read").get("/api/v1/golden/", {"domain": "customer", "name": "acme"})
+    names = [g["name"] for g in response.json()["results"]]
+    assert names == ["Acme Widgets Inc."]
+
+
+def test_xref_export_csv(crm, ingest, key_client):
+    ingest(crm, "customer", ACME, {"source_id": "2", "name": "Zeta Holdings", "country": "GB"})
+    response = key_client(crm, "read").get("/api/v1/xref/customer/export/")
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert {r["source_id"] for r in rows} == {"001A", "2"}
+    assert all(r["golden_id"] for r in rows)
+
+
+def test_quarantine_listed_and_replayed_over_api(crm, ingest, key_client):
+    ingest(crm, "customer", {"source_id": "Q1", "name": "Q Corp", "updated_at": "soon"})
+    client = key_client(crm, "read", "write")
+    listed = client.get("/api/v1/quarantine/", {"system": "crm"}).json()["results"]
+    assert len(listed) == 1 and "updated_at" in listed[0]["errors"]
+    response = client.post(
+        f"/api/v1/quarantine/{listed[0]['id']}/replay/",
+        {"payload": {"source_id": "Q1", "name": "Q Corp", "updated_at": "2026-01-01"}},
+        format="json",
+    )
+    assert response.json()["outcome"] == "created"
+    again = client.post(f"/api/v1/quarantine/{listed[0]['id']}/replay/", {}, format="json")
+    assert again.status_code == 409
+
+
+def test_schema_and_docs_are_open():
+    client = APIClient()
+    schema = client.get("/api/schema/", {"format": "json"})
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert "/api/v1/xref/" in paths and "/api/v1/systems/{system}/{domain}/records/" in paths
+    assert client.get("/api/docs/").status_code == 200
