@@ -33,6 +33,7 @@ def match_config(domain: str) -> MatchConfig:
 
 
 def load_settings(config: MatchConfig) -> tuple[MatchSettings, MatchModel | None]:
+    """The settings and the fitted model (None before the first batch run fits one)."""
     match_settings = MatchSettings.from_dict(config.settings)
     model = MatchModel.from_dict(config.model) if config.model else None
     return match_settings, model
@@ -117,7 +118,7 @@ def _resolve_one(record: SourceRecord) -> int:
         {pk: feats for pk, (feats, _) in found.items()},
         {pk: golden_id for pk, (_, golden_id) in found.items()},
         match_settings,
-        model,
+        model or MatchModel.from_settings(match_settings),
         must_link=must,
         cannot_link=cannot,
     )
@@ -146,7 +147,7 @@ def _open_review(domain: str, a: int, b: int, score: Any) -> None:
             "domain": domain,
             "score": score.weight,
             "probability": score.probability,
-            "explanation": score.explanation(),
+            "explanation": score.to_dict(),
         },
     )
 

@@ -1,0 +1,241 @@
+"""Identity resolution end to end, in batch and one record at a time, with the same rules.
+
+Batch (``resolve_batch``): blocking keys → candidate pairs (oversized blocks sub-blocked) → model
+(EM-fitted unless one is given) → score every candidate pair → strongest-edge-first clustering with
+cluster-level checks (``matching.cluster``) → review tasks for the pairs between the thresholds, or
+refused for weak linkage, whose clusters stayed apart (one task per pair of clusters, the best pair).
+
+Incremental (``resolve_one``): the caller looks the new record's blocking keys up in its index and
+passes the candidates — ideally with the other members of their clusters, so that the merge check
+sees the whole cluster. Candidates are grouped by cluster; the strongest cluster whose best pair is
+at or above the upper threshold and that passes the same ``check_merge`` as batch is linked; other
+qualifying clusters that are compatible with it are returned in ``merge_clusters`` (the new record
+bridges them, as batch would have merged them). Otherwise the best pair above the lower threshold
+becomes a review task, else the record starts a new cluster.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from matching import em
+from matching.blocking import blocking_keys, candidate_pairs, family_of
+from matching.cluster import check_merge, cluster, pair_key, parent_conflict
+from matching.features import features
+from matching.model import MatchModel, Score
+from matching.settings import MatchSettings
+
+_FEATURE_MARKERS = ("compact", "customer_ref", "contract_ref", "product_codes")
+
+
+@dataclass
+class BatchResult:
+    clusters: list[list[int]]
+    reviews: list[tuple[int, int, Score]]
+    model: MatchModel
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Decision:
+    kind: Literal["link", "review", "new"]
+    cluster: str | None = None
+    score: Score | None = None
+    candidate: int | None = None
+    explanation: dict[str, Any] = field(default_factory=dict)
+    merge_clusters: list[str] = field(default_factory=list)
+
+
+def _as_features(domain: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    if any(k in record for k in _FEATURE_MARKERS):
+        return dict(record)
+    return features(domain, record)
+
+
+class _Scorer:
+    """Memoised pair scoring and conflict test over a fixed set of feature dicts."""
+
+    def __init__(self, model: MatchModel, feats: Mapping[int, dict[str, Any]], must: set[tuple[int, int]]):
+        self.model = model
+        self.feats = feats
+        self.must = must
+        self.cache: dict[tuple[int, int], Score] = {}
+
+    def score(self, a: int, b: int) -> Score:
+        k = pair_key(a, b)
+        s = self.cache.get(k)
+        if s is None:
+            s = self.model.score(self.feats[k[0]], self.feats[k[1]])
+            self.cache[k] = s
+        return s
+
+    def conflict(self, a: int, b: int, s: Score) -> bool:
+        if pair_key(a, b) in self.must:
+            return False
+        return bool(self.model.conflicts(s)) or parent_conflict(self.feats[a], self.feats[b])
+
+
+def resolve_batch(
+    records: dict[int, dict],
+    settings: MatchSettings,
+    *,
+    model: MatchModel | None = None,
+    must_link: Iterable[tuple[int, int]] = (),
+    cannot_link: Iterable[tuple[int, int]] = (),
+) -> BatchResult:
+    """Resolve a whole set of records (raw attributes or features) into clusters and review tasks."""
+    t0 = time.perf_counter()
+    feats = {rid: _as_features(settings.domain, rec) for rid, rec in records.items()}
+    keys = {rid: blocking_keys(settings.domain, f) for rid, f in feats.items()}
+    t_feats = time.perf_counter()
+    block_stats: dict[str, Any] = {}
+    pairs = candidate_pairs(keys, settings.max_block, window=settings.window, stats=block_stats)
+    t_block = time.perf_counter()
+    fit_info: dict[str, Any] = {}
+    if model is None:
+        model = MatchModel.from_settings(settings)
+        fit_info = em.fit(model, feats, pairs)
+    elif not model.tf_default:
+        model.fit_term_frequencies(feats.values())
+    t_fit = time.perf_counter()
+
+    must = {pair_key(a, b) for a, b in must_link}
+    cannot = {pair_key(a, b) for a, b in cannot_link} - must
+    scorer = _Scorer(model, feats, must)
+    edges = []
+    for a, b in pairs:
+        s = scorer.score(a, b)
+        if s.weight >= settings.lower_threshold:
+            edges.append((a, b, s.weight))
+    t_score = time.perf_counter()
+
+    result = cluster(
+        feats.keys(),
+        edges,
+        scorer.score,
+        scorer.conflict,
+        upper=settings.upper_threshold,
+        min_weight=settings.cluster_min_weight,
+        mean_weight=settings.cluster_mean_weight,
+        must_link=must,
+        cannot_link=cannot,
+    )
+    cluster_of = {rid: i for i, members in enumerate(result.clusters) for rid in members}
+    refused_weak = {pair_key(a, b) for a, b, why in result.refused if why == "weak_link"}
+    best: dict[tuple[int, int], tuple[int, int, float]] = {}
+    for a, b, w in edges:
+        ca, cb = cluster_of[a], cluster_of[b]
+        if ca == cb or pair_key(a, b) in cannot:
+            continue
+        if w >= settings.upper_threshold and pair_key(a, b) not in refused_weak:
+            continue  # refused for a hard conflict or a judgement: the machine is sure
+        s = scorer.score(a, b)
+        if scorer.conflict(a, b, s):
+            continue
+        ck = pair_key(ca, cb)
+        if ck not in best or w > best[ck][2]:
+            best[ck] = (a, b, w)
+    reviews = [(a, b, scorer.score(a, b)) for a, b, _ in sorted(best.values(), key=lambda e: -e[2])]
+    t_end = time.perf_counter()
+    families: dict[str, int] = {}
+    for ks in keys.values():
+        for k in ks:
+            families[family_of(k)] = families.get(family_of(k), 0) + 1
+    stats = {
+        "records": len(feats),
+        "candidate_pairs": len(pairs),
+        "edges": len(edges),
+        "clusters": len(result.clusters),
+        "reviews": len(reviews),
+        "refused_merges": len(result.refused),
+        "blocking": block_stats,
+        "keys_by_family": families,
+        "em": fit_info,
+        "seconds": {
+            "features_keys": round(t_feats - t0, 3),
+            "blocking": round(t_block - t_feats, 3),
+            "fit": round(t_fit - t_block, 3),
+            "scoring": round(t_score - t_fit, 3),
+            "clustering": round(t_end - t_score, 3),
+            "total": round(t_end - t0, 3),
+        },
+    }
+    return BatchResult(clusters=result.clusters, reviews=reviews, model=model, stats=stats)
+
+
+def resolve_one(
+    record_id: int,
+    feats: dict,
+    candidates: dict[int, dict],
+    cluster_of: dict[int, str],
+    settings: MatchSettings,
+    model: MatchModel,
+    *,
+    must_link: Iterable[tuple[int, int]] = (),
+    cannot_link: Iterable[tuple[int, int]] = (),
+) -> Decision:
+    """Decide for one new record against its candidates: link to a cluster, review, or new."""
+    feats = _as_features(settings.domain, feats)
+    all_feats = {cid: _as_features(settings.domain, f) for cid, f in candidates.items() if cid != record_id}
+    all_feats[record_id] = feats
+    must = {pair_key(a, b) for a, b in must_link}
+    cannot = {pair_key(a, b) for a, b in cannot_link} - must
+    scorer = _Scorer(model, all_feats, must)
+
+    by_cluster: dict[str, list[int]] = {}
+    for cid in all_feats:
+        if cid != record_id:
+            by_cluster.setdefault(cluster_of.get(cid, f"record:{cid}"), []).append(cid)
+
+    for cid in all_feats:
+        if cid != record_id and pair_key(record_id, cid) in must:
+            s = scorer.score(record_id, cid)
+            key = cluster_of.get(cid, f"record:{cid}")
+            return Decision("link", key, s, cid, {"reason": "must_link", **s.to_dict()})
+
+    ranked = []
+    for key, members in by_cluster.items():
+        scored = [(scorer.score(record_id, m), m) for m in members]
+        s_best, m_best = max(scored, key=lambda x: (x[0].weight, -x[1]))
+        ranked.append((s_best.weight, key, m_best, s_best, members))
+    ranked.sort(key=lambda r: (-r[0], r[1]))
+
+    linked: list[tuple[str, int, Score, list[int]]] = []
+    review: tuple[int, Score] | None = None
+    for w, key, m_best, s_best, members in ranked:
+        if w < settings.lower_threshold:
+            break
+        if w >= settings.upper_threshold:
+            check = check_merge(
+                [record_id] + [x for _, _, _, ms in linked for x in ms],
+                members,
+                scorer.score,
+                scorer.conflict,
+                cannot=cannot,
+                min_weight=settings.cluster_min_weight,
+                mean_weight=settings.cluster_mean_weight,
+            )
+            if check.ok:
+                linked.append((key, m_best, s_best, members))
+                continue
+            if check.reason != "weak_link":
+                continue
+        if review is None and not linked and not scorer.conflict(record_id, m_best, s_best):
+            if pair_key(record_id, m_best) not in cannot:
+                review = (m_best, s_best)
+    if linked:
+        key, m_best, s_best, _ = linked[0]
+        return Decision(
+            "link",
+            key,
+            s_best,
+            m_best,
+            s_best.to_dict(),
+            merge_clusters=[k for k, _, _, _ in linked[1:]],
+        )
+    if review is not None:
+        return Decision("review", None, review[1], review[0], review[1].to_dict())
+    return Decision("new")

@@ -1,0 +1,743 @@
+"""Normalisers: turn the many spellings of one value into one comparable form.
+
+Each function takes a raw string (possibly empty or ``None``) and returns a canonical value or ``None``.
+
+* Organisation names: transliterate (ü→ue, ß→ss, then ASCII via Unidecode), lower-case, drop dots,
+  commas and apostrophes *inside* tokens (so ``S.A.R.L.`` → ``sarl`` and ``Ridg,e`` → ``ridge``), turn
+  other punctuation into spaces, ``&``/``+`` → ``and``, expand common abbreviations (Mfg, Intl, Svcs,
+  Cons. …), then peel legal forms off the end with a multi-country table (``gmbh and co kg``, ``llc``,
+  ``bv``, ``sarl`` …) and, as a fallback, cleanco. The legal form is returned separately, mapped to a
+  canonical code and a *family* (the jurisdictions that use it) so that ``Inc`` and ``Corp`` agree
+  while ``LLP`` and ``N.V.`` disagree. A leading ``The`` is dropped.
+* Web domains: registrable domain (tldextract with its bundled suffix list, never fetched) from a URL,
+  bare host or e-mail address; free-mail and ISP domains identify nobody and give ``None``.
+* Phones: digits only (a trailing ``x123``/``ext 123`` extension is dropped, stray letters are
+  typos), parsed with phonenumbers in the record's country into E.164; unparseable numbers fall
+  back to their digits so that they still compare.
+* Tax IDs: compacted and validated with python-stdnum (EU VAT in any member state, US EIN, …);
+  a bare national number gains its country prefix when the country is known.
+* Countries: any name, alpha-2/alpha-3 code or common alias (USA, U.S., Deutschland, Nederland,
+  Great Britain, UK …) → ISO 3166 alpha-2.
+* Addresses: street-type and direction abbreviations expanded (St → street, Rd → road, Str. →
+  strasse), house number split off; postal codes compacted.
+* Persons: given/family names folded like org names; given names also yield their canonical
+  forms via the ``nicknames`` package (Bill → william); birth dates in common formats → ISO; national
+  IDs compacted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from functools import lru_cache
+
+import phonenumbers
+import pycountry
+from unidecode import unidecode
+
+# --------------------------------------------------------------------------------------------------
+# text folding
+
+_GERMANIC = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
+_INNER_PUNCT = re.compile(r"[.,'’`´]")
+_OTHER_PUNCT = re.compile(r"[^a-z0-9 ]+")
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str | None) -> str:
+    """Lower-case ASCII with umlauts transliterated, inner punctuation removed, the rest spaced."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", str(text)).translate(_GERMANIC)
+    text = unidecode(text).lower()
+    text = text.replace("&", " and ").replace("+", " and ")
+    text = _INNER_PUNCT.sub("", text)
+    text = _OTHER_PUNCT.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+# --------------------------------------------------------------------------------------------------
+# organisation names
+
+ABBREVIATIONS: dict[str, str] = {
+    "mfg": "manufacturing",
+    "mfr": "manufacturing",
+    "mnfg": "manufacturing",
+    "intl": "international",
+    "int": "international",
+    "svcs": "services",
+    "svc": "services",
+    "srvcs": "services",
+    "serv": "services",
+    "service": "services",
+    "cons": "consulting",
+    "consult": "consulting",
+    "consultants": "consulting",
+    "consultancy": "consulting",
+    "tech": "technologies",
+    "technology": "technologies",
+    "techn": "technologies",
+    "grp": "group",
+    "hldgs": "holdings",
+    "hldg": "holdings",
+    "holding": "holdings",
+    "assoc": "associates",
+    "assocs": "associates",
+    "bros": "brothers",
+    "natl": "national",
+    "mgmt": "management",
+    "mgt": "management",
+    "sys": "systems",
+    "solns": "solutions",
+    "sol": "solutions",
+    "dev": "development",
+    "ent": "enterprises",
+    "ents": "enterprises",
+    "ind": "industries",
+    "inds": "industries",
+    "lab": "labs",
+    "laboratories": "labs",
+    "laboratory": "labs",
+    "mktg": "marketing",
+    "dist": "distribution",
+    "distr": "distribution",
+    "fin": "financial",
+    "ins": "insurance",
+    "pharm": "pharmaceuticals",
+    "pharma": "pharmaceuticals",
+    "univ": "university",
+    "ctr": "center",
+    "centre": "center",
+    "cntr": "center",
+    "amer": "america",
+    "eng": "engineering",
+    "engg": "engineering",
+    "log": "logistics",
+    "prods": "products",
+    "prod": "products",
+    "comms": "communications",
+    "comm": "communications",
+    "telecom": "telecommunications",
+    "sci": "sciences",
+    "partner": "partners",
+    "ptnrs": "partners",
+}
+
+# legal form token sequences (after fold) → canonical code
+_LEGAL_FORMS: dict[str, str] = {
+    "gmbh and co kg": "gmbh_co_kg",
+    "gmbh co kg": "gmbh_co_kg",
+    "gmbh and cokg": "gmbh_co_kg",
+    "gmbh cokg": "gmbh_co_kg",
+    "ag and co kg": "kg",
+    "co kg": "kg",
+    "cokg": "kg",
+    "kg": "kg",
+    "kgaa": "kgaa",
+    "ohg": "ohg",
+    "gmbh": "gmbh",
+    "mbh": "gmbh",
+    "ggmbh": "gmbh",
+    "ug": "ug",
+    "ug haftungsbeschraenkt": "ug",
+    "ag": "ag",
+    "ev": "ev",
+    "se": "se",
+    "bv": "bv",
+    "b v": "bv",
+    "nv": "nv",
+    "n v": "nv",
+    "vof": "vof",
+    "cv": "cv",
+    "sa": "sa",
+    "s a": "sa",
+    "sas": "sas",
+    "sasu": "sas",
+    "sarl": "sarl",
+    "s a r l": "sarl",
+    "eurl": "eurl",
+    "snc": "snc",
+    "sca": "sca",
+    "scs": "scs",
+    "sci": "sci",
+    "spa": "spa",
+    "srl": "srl",
+    "sl": "sl",
+    "slu": "sl",
+    "llc": "llc",
+    "l l c": "llc",
+    "lllp": "llp",
+    "llp": "llp",
+    "l l p": "llp",
+    "lp": "lp",
+    "l p": "lp",
+    "inc": "inc",
+    "incorporated": "inc",
+    "corp": "corp",
+    "corporation": "corp",
+    "co": "co",
+    "company": "co",
+    "and co": "co",
+    "and company": "co",
+    "co inc": "inc",
+    "co ltd": "ltd",
+    "company limited": "ltd",
+    "ltd": "ltd",
+    "limited": "ltd",
+    "plc": "plc",
+    "pty ltd": "pty",
+    "pty": "pty",
+    "pvt ltd": "pvt",
+    "private limited": "pvt",
+    "ab": "ab",
+    "as": "as",
+    "asa": "as",
+    "aps": "aps",
+    "oy": "oy",
+    "oyj": "oy",
+    "kk": "kk",
+    "pc": "pc",
+    "pllc": "llc",
+    "ltda": "ltda",
+}
+_MAX_FORM_TOKENS = max(len(k.split()) for k in _LEGAL_FORMS)
+
+# families: legal forms used in the same jurisdictions; a subsidiary abroad carries another family
+LEGAL_FAMILY: dict[str, str] = {
+    "llc": "us",
+    "inc": "us",
+    "corp": "us",
+    "co": "any",
+    "lp": "us",
+    "pc": "us",
+    "llp": "gb",
+    "ltd": "gb",
+    "plc": "gb",
+    "pty": "au",
+    "pvt": "in",
+    "gmbh": "de",
+    "gmbh_co_kg": "de",
+    "kg": "de",
+    "kgaa": "de",
+    "ohg": "de",
+    "ug": "de",
+    "ag": "de",
+    "ev": "de",
+    "se": "eu",
+    "bv": "nl",
+    "nv": "nl",
+    "vof": "nl",
+    "cv": "nl",
+    "sa": "fr",
+    "sas": "fr",
+    "sarl": "fr",
+    "eurl": "fr",
+    "snc": "fr",
+    "sca": "fr",
+    "scs": "fr",
+    "sci": "fr",
+    "spa": "it",
+    "srl": "it",
+    "sl": "es",
+    "ab": "se",
+    "as": "no",
+    "aps": "dk",
+    "oy": "fi",
+    "kk": "jp",
+    "ltda": "br",
+}
+
+_NAME_STOPWORDS = frozenset({"the", "and", "of", "de", "la", "le", "les", "du", "der", "die", "das", "van"})
+
+
+def _expand(tokens: list[str]) -> list[str]:
+    return [ABBREVIATIONS.get(t, t) for t in tokens]
+
+
+def split_legal_form(folded: str) -> tuple[str, str | None]:
+    """Peel legal-form token sequences off the end of a folded name; return (rest, canonical form)."""
+    tokens = folded.split()
+    form: str | None = None
+    changed = True
+    while changed and len(tokens) > 1:
+        changed = False
+        for n in range(min(_MAX_FORM_TOKENS, len(tokens) - 1), 0, -1):
+            tail = " ".join(tokens[-n:])
+            if tail in _LEGAL_FORMS:
+                # the outermost (last) form is the one that names the legal entity
+                form = form or _LEGAL_FORMS[tail]
+                tokens = tokens[:-n]
+                changed = True
+                break
+    return " ".join(tokens), form
+
+
+@lru_cache(maxsize=200_000)
+def org_name(raw: str | None) -> tuple[str, str | None]:
+    """Normalised organisation name without legal form, and the canonical legal form (or None).
+
+    >>> org_name("The WEST CONSULTING L.L.C.")
+    ('west consulting', 'llc')
+    """
+    folded = fold(raw)
+    if not folded:
+        return "", None
+    # glue spelled-out single letters ("s a r l", "l l c") that survived as separate tokens
+    rest, form = split_legal_form(folded)
+    if form is None:
+        try:
+            from cleanco import basename
+
+            base = fold(basename(rest))
+            if base and base != rest and rest.startswith(base):
+                rest = base
+        except Exception:  # cleanco is a fallback only
+            pass
+    tokens = _expand(rest.split())
+    if len(tokens) > 1 and tokens[0] == "the":
+        tokens = tokens[1:]
+    return " ".join(tokens), form
+
+
+def name_tokens(norm: str) -> list[str]:
+    """Tokens that carry identity (stopwords dropped)."""
+    return [t for t in norm.split() if t not in _NAME_STOPWORDS]
+
+
+def legal_family(form: str | None) -> str | None:
+    return LEGAL_FAMILY.get(form) if form else None
+
+
+# --------------------------------------------------------------------------------------------------
+# countries
+
+COUNTRY_ALIASES: dict[str, str] = {
+    "usa": "US",
+    "us": "US",
+    "u s": "US",
+    "u s a": "US",
+    "united states": "US",
+    "united states of america": "US",
+    "america": "US",
+    "uk": "GB",
+    "u k": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "united kingdom": "GB",
+    "deutschland": "DE",
+    "germany": "DE",
+    "bundesrepublik deutschland": "DE",
+    "nederland": "NL",
+    "the netherlands": "NL",
+    "netherlands": "NL",
+    "holland": "NL",
+    "frankrijk": "FR",
+    "la france": "FR",
+    "espana": "ES",
+    "italia": "IT",
+    "schweiz": "CH",
+    "suisse": "CH",
+    "svizzera": "CH",
+    "osterreich": "AT",
+    "oesterreich": "AT",
+    "belgie": "BE",
+    "belgique": "BE",
+    "sverige": "SE",
+    "norge": "NO",
+    "danmark": "DK",
+    "suomi": "FI",
+    "polska": "PL",
+    "brasil": "BR",
+    "mexico": "MX",
+    "south korea": "KR",
+    "korea": "KR",
+    "russia": "RU",
+    "czech republic": "CZ",
+    "uae": "AE",
+    "el": "GR",  # Greek VAT prefix
+}
+
+
+@lru_cache(maxsize=4096)
+def country(raw: str | None) -> str | None:
+    """ISO 3166 alpha-2 for any name, code or alias; None when unknown."""
+    key = fold(raw)
+    if not key:
+        return None
+    if key in COUNTRY_ALIASES:
+        return COUNTRY_ALIASES[key]
+    for candidate in (key, key.replace(" ", "")):
+        try:
+            if len(candidate) == 2:
+                c = pycountry.countries.get(alpha_2=candidate.upper())
+            elif len(candidate) == 3:
+                c = pycountry.countries.get(alpha_3=candidate.upper())
+            else:
+                c = None
+            if c:
+                return c.alpha_2
+        except (KeyError, LookupError):
+            pass
+    try:
+        return pycountry.countries.lookup(str(raw).strip()).alpha_2
+    except LookupError:
+        pass
+    if key.startswith("the "):
+        return country(key[4:])
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# web domains
+
+FREE_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "yahoo.de", "ymail.com",
+        "hotmail.com", "hotmail.co.uk", "hotmail.fr", "hotmail.de", "hotmail.nl", "outlook.com",
+        "outlook.de", "outlook.fr", "live.com", "live.nl", "live.fr", "live.co.uk", "msn.com", "aol.com",
+        "icloud.com", "me.com", "mac.com", "gmx.de", "gmx.net", "gmx.com", "gmx.at", "web.de",
+        "t-online.de", "freenet.de", "orange.fr", "wanadoo.fr", "free.fr", "laposte.net", "sfr.fr",
+        "btinternet.com", "sky.com", "virginmedia.com", "mail.com", "protonmail.com", "proton.me",
+        "yandex.ru", "yandex.com", "mail.ru", "qq.com", "163.com", "126.com", "zoho.com", "hey.com",
+        "fastmail.com", "ziggo.nl", "kpnmail.nl", "hetnet.nl", "planet.nl", "xs4all.nl", "home.nl",
+        "comcast.net", "verizon.net", "att.net", "sbcglobal.net", "bellsouth.net", "cox.net",
+        "example.com", "example.org", "test.com",
+    }
+)  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _extractor():
+    import tldextract
+
+    # bundled public-suffix snapshot only: this machine (and production) must never fetch at runtime
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+@lru_cache(maxsize=200_000)
+def web_domain(raw: str | None) -> str | None:
+    """Registrable domain (``acme.co.uk``) of a URL, host or e-mail; None for free-mail or junk."""
+    if not raw:
+        return None
+    text = str(raw).strip().lower()
+    if "@" in text:
+        text = text.rsplit("@", 1)[1]
+    text = re.sub(r"^[a-z]+://", "", text).split("/")[0].split("?")[0].split(":")[0].strip(". ")
+    if not text or " " in text or "." not in text:
+        return None
+    ext = _extractor()(text)
+    if not ext.domain or not ext.suffix:
+        return None
+    dom = f"{ext.domain}.{ext.suffix}"
+    if dom in FREE_MAIL_DOMAINS:
+        return None
+    return dom
+
+
+def domain_label(dom: str | None) -> str | None:
+    """The name part of a registrable domain: ``acme`` for ``acme.co.uk``."""
+    if not dom:
+        return None
+    return _extractor()(dom).domain or None
+
+
+_CCTLD_COUNTRY = {"uk": "GB"}
+
+
+def domain_country(dom: str | None) -> str | None:
+    """Country implied by a country-code top-level domain, if any."""
+    if not dom:
+        return None
+    last = dom.rsplit(".", 1)[-1]
+    if last in _CCTLD_COUNTRY:
+        return _CCTLD_COUNTRY[last]
+    if len(last) == 2 and last not in {"io", "co", "ai", "tv", "me", "cc", "ly", "eu"}:
+        return last.upper()
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# phones
+
+_EXTENSION = re.compile(r"\s*(?:x|ext\.?|extension|#)\s*\d{1,6}\s*$", re.I)
+
+
+@lru_cache(maxsize=200_000)
+def phone(raw: str | None, country_code: str | None = None) -> str | None:
+    """E.164 (``+4953...``) when parseable, else ``+?digits``; None when too short to mean anything."""
+    if not raw:
+        return None
+    text = _EXTENSION.sub("", str(raw).strip())
+    plus = text.lstrip().startswith(("+", "00"))
+    digits = re.sub(r"\D", "", text)
+    if text.lstrip().startswith("00"):
+        digits = digits[2:]
+    if len(digits) < 6:
+        return None
+    candidates = [f"+{digits}"] if plus else []
+    candidates.append(digits)
+    for cand in candidates:
+        try:
+            num = phonenumbers.parse(cand, (country_code or "US") if not cand.startswith("+") else None)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(num):
+            return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    # the number may carry its country code without "+" (e.g. 31127291004 in NL)
+    if not plus:
+        try:
+            num = phonenumbers.parse(f"+{digits}", None)
+            if phonenumbers.is_valid_number(num):
+                return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+        except phonenumbers.NumberParseException:
+            pass
+    return digits
+
+
+def phone_national(e164: str | None) -> str | None:
+    """National significant number (no country code, no trunk 0) for fuzzy comparison."""
+    if not e164:
+        return None
+    if e164.startswith("+"):
+        try:
+            return str(phonenumbers.parse(e164, None).national_number)
+        except phonenumbers.NumberParseException:
+            return e164[1:]
+    return e164.lstrip("0")
+
+
+# --------------------------------------------------------------------------------------------------
+# tax IDs
+
+_US_LIKE_NO_PREFIX = {"US": "ein"}
+
+
+@lru_cache(maxsize=200_000)
+def tax_id(raw: str | None, country_code: str | None = None) -> tuple[str | None, bool]:
+    """(compact tax ID, valid?) — EU VAT numbers keep their country prefix."""
+    if not raw:
+        return None, False
+    from stdnum.eu import vat as eu_vat
+
+    compact = re.sub(r"[^A-Z0-9]", "", str(raw).upper())
+    if len(compact) < 5:
+        return None, False
+    if compact[:2].isalpha():
+        cc = compact[:2]
+        try:
+            valid = bool(eu_vat.is_valid(compact))
+        except Exception:
+            valid = False
+        if not valid and cc not in eu_vat.MEMBER_STATES and cc != "GB":
+            from stdnum.util import get_cc_module
+
+            mod = get_cc_module(cc.lower(), "vat")
+            valid = bool(mod and mod.is_valid(compact[2:]))
+        return compact, valid
+    cc = (country_code or "").upper()
+    if cc == "US":
+        from stdnum.us import ein
+
+        return compact, bool(ein.is_valid(compact))
+    if cc:
+        prefixed = ("EL" if cc == "GR" else cc) + compact
+        try:
+            if eu_vat.is_valid(prefixed):
+                return prefixed, True
+        except Exception:
+            pass
+        from stdnum.util import get_cc_module
+
+        for kind in ("vat", "tin"):
+            mod = get_cc_module(cc.lower(), kind)
+            try:
+                if mod and mod.is_valid(compact):
+                    return compact, True
+            except Exception:
+                pass
+    return compact, False
+
+
+def tax_country(tax: str | None) -> str | None:
+    if tax and tax[:2].isalpha():
+        cc = tax[:2]
+        return "GR" if cc == "EL" else cc
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# addresses
+
+STREET_ABBREVIATIONS: dict[str, str] = {
+    "st": "street",
+    "str": "strasse",
+    "strasse": "strasse",
+    "rd": "road",
+    "ave": "avenue",
+    "av": "avenue",
+    "blvd": "boulevard",
+    "bd": "boulevard",
+    "bld": "boulevard",
+    "dr": "drive",
+    "ln": "lane",
+    "ct": "court",
+    "pl": "place",
+    "sq": "square",
+    "hwy": "highway",
+    "pkwy": "parkway",
+    "ter": "terrace",
+    "cir": "circle",
+    "rds": "roads",
+    "sts": "streets",
+    "mt": "mount",
+    "ste": "suite",
+    "apt": "apartment",
+    "fl": "floor",
+    "n": "north",
+    "s": "south",
+    "e": "east",
+    "w": "west",
+    "ne": "northeast",
+    "nw": "northwest",
+    "se": "southeast",
+    "sw": "southwest",
+    "r": "rue",
+    "ch": "chemin",
+    "imp": "impasse",
+    "pte": "porte",
+    "pas": "passage",
+}
+
+
+@lru_cache(maxsize=200_000)
+def street(raw: str | None) -> str:
+    """Folded street line with abbreviations expanded; 'strasse' glued words split consistently."""
+    text = fold(raw)
+    if not text:
+        return ""
+    tokens = [STREET_ABBREVIATIONS.get(t, t) for t in text.split()]
+    out = []
+    for t in tokens:
+        if t.endswith("strasse") and len(t) > 7:
+            out.extend([t[:-7], "strasse"])
+        elif t.endswith("str") and len(t) > 5 and not t.endswith("strasse"):
+            out.extend([t[:-3], "strasse"])
+        else:
+            out.append(t)
+    return " ".join(out)
+
+
+def house_number(street_norm: str) -> str | None:
+    m = re.search(r"\b(\d+[a-z]?)\b", street_norm)
+    return m.group(1) if m else None
+
+
+def postal_code(raw: str | None) -> str | None:
+    text = re.sub(r"[^A-Z0-9]", "", str(raw or "").upper())
+    return text or None
+
+
+# --------------------------------------------------------------------------------------------------
+# persons
+
+
+def person_name(raw: str | None) -> str:
+    return " ".join(t for t in fold(raw).split() if t not in {"mr", "mrs", "ms", "dr", "prof", "jr", "sr"})
+
+
+@lru_cache(maxsize=1)
+def _nicknamer():
+    from nicknames import NickNamer
+
+    return NickNamer()
+
+
+@lru_cache(maxsize=50_000)
+def given_name_forms(given: str) -> tuple[str, ...]:
+    """The given name and its canonical forms (``bill`` → ``bill``, ``william``)."""
+    first = given.split()[0] if given else ""
+    if not first:
+        return ()
+    forms = {first}
+    try:
+        canon = _nicknamer().canonicals_of(first)
+        # a nickname with many unrelated canonicals says little; keep the set small
+        if len(canon) <= 4:
+            forms |= canon
+    except Exception:
+        pass
+    return tuple(sorted(forms))
+
+
+_DATE_PATTERNS = [
+    (re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"), ("y", "m", "d")),
+    (re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$"), ("a", "b", "y")),
+    (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), ("y", "m", "d")),
+]
+_MONTHS = {
+    m: i
+    for i, names in enumerate(
+        [
+            ("jan", "january", "janvier", "januar", "januari"),
+            ("feb", "february", "fevrier", "februar", "februari"),
+            ("mar", "march", "mars", "maerz", "maart"),
+            ("apr", "april", "avril"),
+            ("may", "mai", "mei"),
+            ("jun", "june", "juin", "juni"),
+            ("jul", "july", "juillet", "juli"),
+            ("aug", "august", "aout", "augustus"),
+            ("sep", "sept", "september", "septembre"),
+            ("oct", "october", "octobre", "oktober"),
+            ("nov", "november", "novembre"),
+            ("dec", "december", "decembre", "dezember"),
+        ],
+        start=1,
+    )
+    for m in names
+}
+
+
+def birth_date(raw: str | None, country_code: str | None = None) -> str | None:
+    """ISO date from ISO, D/M/Y (M/D/Y in the US, or when unambiguous), compact or '3 March 1980'."""
+    text = fold(raw) if raw and re.search(r"[A-Za-z]", str(raw)) else str(raw or "").strip()
+    if not text:
+        return None
+    y = m = d = None
+    for pattern, order in _DATE_PATTERNS:
+        hit = pattern.match(text)
+        if not hit:
+            continue
+        parts = dict(zip(order, (int(g) for g in hit.groups()), strict=True))
+        if "y" in parts and "m" in parts:
+            y, m, d = parts["y"], parts["m"], parts["d"]
+        else:
+            a, b, y = parts["a"], parts["b"], parts["y"]
+            if a > 12 or (b <= 12 and country_code != "US"):
+                d, m = a, b
+            else:
+                m, d = a, b
+        break
+    else:
+        tokens = text.split()
+        nums = [int(t) for t in tokens if t.isdigit()]
+        months = [_MONTHS[t] for t in tokens if t in _MONTHS]
+        years = [n for n in nums if n > 31]
+        days = [n for n in nums if n <= 31]
+        if months and years and days:
+            y, m, d = years[0], months[0], days[0]
+    if y is None:
+        return None
+    try:
+        return date(y, m, d).isoformat()
+    except ValueError:
+        return None
+
+
+def national_id(raw: str | None) -> str | None:
+    text = re.sub(r"[^A-Z0-9]", "", str(raw or "").upper())
+    return text or None

@@ -1,0 +1,270 @@
+"""Match settings: which fields are compared, how, and where the decision thresholds lie.
+
+A ``MatchSettings`` is plain data (stored as JSON that an administrator may edit). Each ``FieldSpec``
+names a comparator from ``matching.compare``, its ordered comparison levels (best agreement first,
+``missing`` always present and worth nothing), the similarity thresholds the comparator uses, whether
+agreement is adjusted by term frequency (rare values say more), and which levels are *conflicts*
+(two different tax IDs, two different dates of birth): a cluster never holds a conflicting pair unless
+a steward must-linked it. ``prior_m``/``prior_u`` seed the Fellegi–Sunter model before EM.
+
+Thresholds are match weights (log2 Bayes factor including the prior odds): a pair at or above
+``upper_threshold`` links automatically, a pair between ``lower_threshold`` and ``upper_threshold``
+goes to a steward, below is a non-match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class FieldSpec:
+    name: str
+    comparator: str
+    levels: list[str]
+    thresholds: dict[str, float] = field(default_factory=dict)
+    tf: bool = False
+    conflict_levels: list[str] = field(default_factory=list)
+    prior_m: dict[str, float] = field(default_factory=dict)
+    prior_u: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class MatchSettings:
+    domain: str
+    fields: list[FieldSpec]
+    upper_threshold: float = 8.0
+    lower_threshold: float = 2.0
+    prior_match: float = 1e-4
+    max_block: int = 200
+    window: int = 20
+    cluster_min_weight: float = -4.0
+    cluster_mean_weight: float = 2.0
+    em_iterations: int = 15
+    em_fields_fixed: list[str] = field(default_factory=list)
+    u_sample_pairs: int = 100_000
+
+    def field(self, name: str) -> FieldSpec:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MatchSettings:
+        data = dict(data)
+        fields = [FieldSpec(**f) for f in data.pop("fields")]
+        known = set(cls.__dataclass_fields__)
+        return cls(fields=fields, **{k: v for k, v in data.items() if k in known})
+
+
+def _customer() -> MatchSettings:
+    return MatchSettings(
+        domain="customer",
+        fields=[
+            FieldSpec(
+                "name",
+                "org_name",
+                ["exact", "high", "medium", "low", "else", "missing"],
+                {"high": 0.93, "medium": 0.86, "low": 0.75},
+                tf=True,
+                prior_m={"exact": 0.55, "high": 0.25, "medium": 0.1, "low": 0.06, "else": 0.04},
+                prior_u={"exact": 2e-4, "high": 5e-4, "medium": 2e-3, "low": 1e-2, "else": 0.987},
+            ),
+            FieldSpec(
+                "domain",
+                "domain",
+                ["exact", "label", "fuzzy", "else", "missing"],
+                {"fuzzy": 0.88},
+                tf=True,
+                prior_m={"exact": 0.85, "label": 0.05, "fuzzy": 0.05, "else": 0.05},
+                prior_u={"exact": 1e-4, "label": 1e-4, "fuzzy": 5e-4, "else": 0.9993},
+            ),
+            FieldSpec(
+                "tax_id",
+                "identifier",
+                ["exact", "close", "else", "missing"],
+                {"max_edits": 2},
+                conflict_levels=["else"],
+                prior_m={"exact": 0.9, "close": 0.08, "else": 0.02},
+                prior_u={"exact": 1e-6, "close": 1e-5, "else": 0.99999},
+            ),
+            FieldSpec(
+                "phone",
+                "phone",
+                ["exact", "close", "else", "missing"],
+                {"max_edits": 2},
+                prior_m={"exact": 0.75, "close": 0.2, "else": 0.05},
+                prior_u={"exact": 1e-5, "close": 1e-4, "else": 0.9999},
+            ),
+            FieldSpec(
+                "address",
+                "address",
+                ["full", "street", "locality", "city", "else", "missing"],
+                {"street": 0.85, "city": 0.85},
+                prior_m={"full": 0.7, "street": 0.15, "locality": 0.06, "city": 0.04, "else": 0.05},
+                prior_u={"full": 1e-6, "street": 1e-5, "locality": 1e-4, "city": 1e-3, "else": 0.9989},
+            ),
+            FieldSpec(
+                "country",
+                "country",
+                ["exact", "hint", "hint_else", "else", "missing"],
+                conflict_levels=[],
+                prior_m={"exact": 0.95, "hint": 0.85, "hint_else": 0.1, "else": 0.03},
+                prior_u={"exact": 0.25, "hint": 0.25, "hint_else": 0.7, "else": 0.75},
+            ),
+            FieldSpec(
+                "legal_form",
+                "legal_form",
+                ["exact", "family", "else", "missing"],
+                prior_m={"exact": 0.7, "family": 0.25, "else": 0.05},
+                prior_u={"exact": 0.15, "family": 0.2, "else": 0.65},
+            ),
+            FieldSpec(
+                "given_name",
+                "given_name",
+                ["exact", "nickname", "fuzzy", "else", "missing"],
+                {"fuzzy": 0.85},
+                tf=True,
+                prior_m={"exact": 0.85, "nickname": 0.06, "fuzzy": 0.05, "else": 0.04},
+                prior_u={"exact": 5e-3, "nickname": 2e-3, "fuzzy": 5e-3, "else": 0.988},
+            ),
+            FieldSpec(
+                "family_name",
+                "person_name",
+                ["exact", "high", "medium", "else", "missing"],
+                {"high": 0.92, "medium": 0.8},
+                tf=True,
+                prior_m={"exact": 0.85, "high": 0.08, "medium": 0.04, "else": 0.03},
+                prior_u={"exact": 1e-3, "high": 1e-3, "medium": 5e-3, "else": 0.993},
+            ),
+            FieldSpec(
+                "birth_date",
+                "date",
+                ["exact", "close", "else", "missing"],
+                conflict_levels=["else"],
+                prior_m={"exact": 0.93, "close": 0.05, "else": 0.02},
+                prior_u={"exact": 5e-5, "close": 1e-3, "else": 0.99895},
+            ),
+            FieldSpec(
+                "national_id",
+                "identifier",
+                ["exact", "close", "else", "missing"],
+                {"max_edits": 1, "key": "national_id"},
+                conflict_levels=["else"],
+                prior_m={"exact": 0.95, "close": 0.03, "else": 0.02},
+                prior_u={"exact": 1e-7, "close": 1e-6, "else": 0.999999},
+            ),
+        ],
+        upper_threshold=8.0,
+        lower_threshold=2.0,
+        prior_match=1e-4,
+    )
+
+
+def _product() -> MatchSettings:
+    return MatchSettings(
+        domain="product",
+        fields=[
+            FieldSpec(
+                "code",
+                "identifier",
+                ["exact", "close", "else", "missing"],
+                {"max_edits": 0, "key": "code"},
+                prior_m={"exact": 0.8, "close": 0.0, "else": 0.2},
+                prior_u={"exact": 1e-4, "close": 1e-9, "else": 0.9999},
+            ),
+            FieldSpec(
+                "name",
+                "org_name",
+                ["exact", "high", "medium", "low", "else", "missing"],
+                {"high": 0.93, "medium": 0.86, "low": 0.75},
+                tf=True,
+                prior_m={"exact": 0.6, "high": 0.2, "medium": 0.1, "low": 0.05, "else": 0.05},
+                prior_u={"exact": 1e-3, "high": 2e-3, "medium": 5e-3, "low": 2e-2, "else": 0.97},
+            ),
+            FieldSpec(
+                "category",
+                "exact",
+                ["exact", "else", "missing"],
+                {"key": "category"},
+                prior_m={"exact": 0.9, "else": 0.1},
+                prior_u={"exact": 0.1, "else": 0.9},
+            ),
+        ],
+        upper_threshold=6.0,
+        lower_threshold=1.0,
+        prior_match=1e-3,
+    )
+
+
+def _ref_field(key: str, m: float = 0.95, u: float = 1e-3) -> FieldSpec:
+    return FieldSpec(
+        key,
+        "exact",
+        ["exact", "else", "missing"],
+        {"key": key},
+        conflict_levels=["else"],
+        prior_m={"exact": m, "else": 1 - m},
+        prior_u={"exact": u, "else": 1 - u},
+    )
+
+
+def _date_field(key: str) -> FieldSpec:
+    return FieldSpec(
+        key,
+        "date",
+        ["exact", "close", "else", "missing"],
+        {"key": key},
+        prior_m={"exact": 0.85, "close": 0.1, "else": 0.05},
+        prior_u={"exact": 2e-3, "close": 2e-2, "else": 0.978},
+    )
+
+
+def _contract() -> MatchSettings:
+    codes = FieldSpec(
+        "product_codes",
+        "set_overlap",
+        ["exact", "overlap", "else", "missing"],
+        {"key": "product_codes"},
+        prior_m={"exact": 0.8, "overlap": 0.15, "else": 0.05},
+        prior_u={"exact": 0.05, "overlap": 0.1, "else": 0.85},
+    )
+    return MatchSettings(
+        domain="contract",
+        fields=[_ref_field("customer_ref"), codes, _date_field("start_date"), _date_field("end_date")],
+        upper_threshold=6.0,
+        lower_threshold=2.0,
+        prior_match=1e-3,
+    )
+
+
+def _entitlement() -> MatchSettings:
+    return MatchSettings(
+        domain="entitlement",
+        fields=[
+            _ref_field("customer_ref"),
+            _ref_field("contract_ref"),
+            _ref_field("product_code", m=0.95, u=0.05),
+            _date_field("start_date"),
+            _date_field("end_date"),
+        ],
+        upper_threshold=8.0,
+        lower_threshold=3.0,
+        prior_match=1e-3,
+    )
+
+
+_DEFAULTS = {"customer": _customer, "product": _product, "contract": _contract, "entitlement": _entitlement}
+
+
+def default_settings(domain: str) -> MatchSettings:
+    """Sensible starting settings for a domain; EM then fits m/u to the data."""
+    try:
+        return _DEFAULTS[domain]()
+    except KeyError:
+        raise ValueError(f"unknown domain {domain!r}") from None
