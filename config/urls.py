@@ -14,6 +14,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("healthz", healthz),
     path("admin/", admin.site.urls),
+    path("api/v1/connectors/", include("connectors.api.urls")),
     path("api/v1/", include("mdm.api.urls")),
     path(
         "api/schema/",

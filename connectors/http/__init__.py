@@ -1,0 +1,20 @@
+"""Shared HTTP machinery for every connector: auth, retries with backoff, rate limits, paging."""
+
+from .auth import ApiKeyAuth, Auth, BasicAuth, BearerAuth, OAuthClientCredentials
+from .client import ApiClient
+from .errors import AuthExpired, ConnectorError, InvalidSignature, PermanentError, RateLimited, TransientError
+
+__all__ = [
+    "ApiClient",
+    "ApiKeyAuth",
+    "Auth",
+    "AuthExpired",
+    "BasicAuth",
+    "BearerAuth",
+    "ConnectorError",
+    "InvalidSignature",
+    "OAuthClientCredentials",
+    "PermanentError",
+    "RateLimited",
+    "TransientError",
+]

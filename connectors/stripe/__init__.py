@@ -1,0 +1,1 @@
+"""Stripe: customers, products (with their prices) and subscriptions; billing's view of the customer."""
