@@ -14,6 +14,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("healthz", healthz),
     path("admin/", admin.site.urls),
+    path("api/v1/steward/", include("stewardship.api")),
     path("api/v1/connectors/", include("connectors.api.urls")),
     path("api/v1/", include("mdm.api.urls")),
     path(
@@ -26,4 +27,5 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[], authentication_classes=[]),
         name="docs",
     ),
+    path("", include("stewardship.urls")),
 ]
