@@ -30,10 +30,11 @@ def has_role(user: Any, minimum: str) -> bool:
 
 def grant_role(user: Any, role: str) -> None:
     """Put `user` in the group of `role`; an administrator also gets the Django admin and its rights."""
-    user.groups.add(Group.objects.get(name=role))
+    # get_or_create: a flushed test database (or a hand-made one) may lack the migrated groups.
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
     if role == ADMIN:
         # The Django admin needs is_staff plus model permissions; the admin group carries the latter.
-        group = Group.objects.get(name=ADMIN)
+        group = Group.objects.get_or_create(name=ADMIN)[0]
         group.permissions.add(*Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))
         user.is_staff = True
         user.save(update_fields=["is_staff"])
