@@ -266,6 +266,15 @@ class QuarantineReplay(StewardView):
         return Response(outcome.as_dict())
 
 
+class DeliveryReplay(StewardView):
+    """Put a dead outbound delivery back in line."""
+
+    @extend_schema(request=None)
+    def post(self, request: Request, pk: int) -> Response:
+        replayed = self.run(lambda: services.delivery_replay(delivery_id=pk, user=request.user))
+        return Response({"replayed": replayed})
+
+
 urlpatterns = [
     path("tasks/", TaskList.as_view(), name="steward-tasks"),
     path("tasks/bulk-accept/", TaskBulkAccept.as_view(), name="steward-bulk-accept"),
@@ -276,4 +285,5 @@ urlpatterns = [
     path("golden/<uuid:pk>/pin/", GoldenPin.as_view(), name="steward-pin"),
     path("golden/<uuid:pk>/unpin/", GoldenUnpin.as_view(), name="steward-unpin"),
     path("quarantine/<int:pk>/replay/", QuarantineReplay.as_view(), name="steward-replay"),
+    path("deliveries/<int:pk>/replay/", DeliveryReplay.as_view(), name="steward-delivery-replay"),
 ]

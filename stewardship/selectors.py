@@ -160,9 +160,11 @@ def compare_fields(
     left: Mapping[str, Any], right: Mapping[str, Any], domain: str, masked: bool
 ) -> list[FieldRow]:
     """The two records field by field in schema order, with differences flagged (before masking)."""
-    order = [f.name for f in SCHEMAS[domain].fields if f.name != "updated_at"]
+    # The source ID and modification time always differ between two records: they head the columns.
+    skip = {"source_id", "updated_at"}
+    order = [f.name for f in SCHEMAS[domain].fields if f.name not in skip]
     names = [n for n in order if n in left or n in right]
-    names += sorted((left.keys() | right.keys()) - set(order))
+    names += sorted((left.keys() | right.keys()) - set(order) - skip)
     rows = []
     for name in names:
         a, b = left.get(name), right.get(name)
@@ -531,5 +533,14 @@ def score_histogram(domain: str, bins: int = 24) -> dict[str, Any]:
 
 
 def connector_state() -> dict[str, Any]:
-    """Sync runs and failed deliveries of the connectors app, when it holds such rows yet."""
-    return {"sync_runs": None, "failed_deliveries": None}
+    """The last sync runs and the failed outbound deliveries of the connectors app (read-only)."""
+    from connectors.choices import DeliveryStatus
+    from connectors.models import Delivery, SyncRun
+
+    runs = SyncRun.objects.select_related("connection__system").order_by("-created_at", "-id")[:30]
+    failed = (
+        Delivery.objects.filter(status__in=[DeliveryStatus.DEAD, DeliveryStatus.RETRYING])
+        .select_related("connection", "event")
+        .order_by("-updated_at")[:100]
+    )
+    return {"sync_runs": list(runs), "failed_deliveries": list(failed)}

@@ -279,3 +279,14 @@ def quarantine_replay(
     outcome = replay_quarantined(q, payload=payload, user=user)
     _audit(user, "replay", f"quarantine/{q.pk}", "", {"outcome": outcome.outcome})
     return outcome
+
+
+def delivery_replay(*, delivery_id: int, user: Any) -> list[int]:
+    """Put a dead outbound delivery back in line (connectors.delivery does the sending)."""
+    from connectors.delivery import deliveries_replay
+
+    replayed = deliveries_replay(ids=[delivery_id])
+    if not replayed:
+        raise StewardError("not_dead", "Only a delivery that gave up can be replayed.", 409)
+    _audit(user, "delivery_replay", f"delivery/{delivery_id}", "", {"replayed": replayed})
+    return replayed

@@ -32,5 +32,6 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("sync/", views.sync, name="sync"),
     path("sync/quarantine/<int:pk>/replay/", views.quarantine_replay, name="quarantine-replay"),
+    path("sync/deliveries/<int:pk>/replay/", views.delivery_replay, name="delivery-replay"),
     path("dashboard/", views.dashboard, name="dashboard"),
 ]

@@ -376,6 +376,18 @@ def quarantine_replay(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("stewardship:sync")
 
 
+@require_POST
+@role_required(STEWARD)
+def delivery_replay(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.delivery_replay(delivery_id=pk, user=request.user)
+    except services.StewardError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Delivery {pk} is queued again.")
+    return redirect("stewardship:sync")
+
+
 # ------------------------------------------------------------------------------------------ dashboard
 @require_GET
 @role_required(VIEWER)

@@ -154,6 +154,8 @@ def test_viewer_is_refused_every_write_and_sees_masks(browser, live_server, revi
         f"/api/v1/steward/records/{record}/split/",
         f"/api/v1/steward/records/{record}/move/",
         "/api/v1/steward/quarantine/1/replay/",
+        "/sync/deliveries/1/replay/",
+        "/api/v1/steward/deliveries/1/replay/",
     ]
     for path in writes:
         response = rest.post(

@@ -81,6 +81,7 @@ def test_viewer_is_refused_every_write(review_data, personas, login):
         reverse("stewardship:record-split", args=[record]),
         reverse("stewardship:record-move", args=[record]),
         reverse("stewardship:quarantine-replay", args=[1]),
+        reverse("stewardship:delivery-replay", args=[1]),
     ]
     for url in console:
         assert client.post(url, {"reason": "x"}, HTTP_X_CSRFTOKEN=token).status_code == 403, url
@@ -93,6 +94,7 @@ def test_viewer_is_refused_every_write(review_data, personas, login):
         f"/api/v1/steward/golden/{golden}/pin/",
         f"/api/v1/steward/golden/{golden}/unpin/",
         "/api/v1/steward/quarantine/1/replay/",
+        "/api/v1/steward/deliveries/1/replay/",
     ]
     for url in api:
         response = client.post(
@@ -189,3 +191,25 @@ def test_search_finds_by_name_tax_id_domain_email_and_source_id(review_data, per
         html = client.get(reverse("stewardship:search"), {"q": query}).content.decode()
         assert "Northwind" in html, query
     assert "Northwind" not in client.get(reverse("stewardship:search"), {"q": "zzz"}).content.decode()
+
+
+def test_sync_monitor_lists_quarantine_and_replays(systems, personas, login):
+    from mdm.ingest import ingest_records
+    from mdm.models import QuarantinedRecord
+
+    ingest_records(
+        system=systems["crm"],
+        domain="customer",
+        payloads=[{"source_id": "q1", "name": "Q", "birth_date": "soon"}],
+        received_via="test",
+        resolve=False,
+    )
+    q = QuarantinedRecord.objects.get(source_id="q1")
+    client = login(personas["steward"])
+    html = client.get(reverse("stewardship:sync")).content.decode()
+    assert "q1" in html and "is not a date" in html
+    token = client.cookies["csrftoken"].value
+    client.post(reverse("stewardship:quarantine-replay", args=[q.pk]), HTTP_X_CSRFTOKEN=token)
+    q.refresh_from_db()
+    assert q.status == "discarded", "replayed as received, it fails again and is superseded by the new row"
+    assert QuarantinedRecord.objects.filter(source_id="q1", status="open").count() == 1

@@ -166,3 +166,24 @@ def test_replay_of_a_fixed_quarantined_record(systems, personas):
     assert q.status == "replayed"
     with pytest.raises(StewardError):
         services.quarantine_replay(quarantine_id=q.pk, user=personas["steward"])
+
+
+def test_a_dead_delivery_is_replayed_and_audited(review_data, personas, systems):
+    from connectors.models import Connection, Delivery
+
+    connection = Connection.objects.create(name="billing-out", system=systems["billing"], connector="stripe")
+    event = OutboxEvent.objects.filter(golden_id=review_data["nw_crm"].golden_id).first()
+    delivery = Delivery.objects.create(
+        connection=connection,
+        event=event,
+        idempotency_key=event.idempotency_key,
+        status="dead",
+        attempts=8,
+        last_error="HTTP 500",
+    )
+    assert services.delivery_replay(delivery_id=delivery.pk, user=personas["steward"]) == [delivery.pk]
+    delivery.refresh_from_db()
+    assert delivery.status == "pending"
+    assert AuditEntry.objects.filter(action="delivery_replay", user=personas["steward"]).exists()
+    with pytest.raises(StewardError):
+        services.delivery_replay(delivery_id=delivery.pk, user=personas["steward"])
