@@ -124,20 +124,58 @@ def cluster(
     mean_weight: float,
     must_link: Iterable[tuple[int, int]] = (),
     cannot_link: Iterable[tuple[int, int]] = (),
+    ambiguity_margin: float | None = None,
 ) -> ClusterResult:
-    """Strongest-edge-first merging with cluster-level checks; judgements bind."""
+    """Strongest-edge-first merging with cluster-level checks; judgements bind.
+
+    With ``ambiguity_margin``, a cluster (the smaller side of an edge) that also links, nearly as
+    strongly, to a third cluster that cannot merge with the other side is not merged: which one it
+    belongs to is a steward's call (a support record naming only a namesake's name and domain).
+    """
     cs = _Clusters(ids)
+    edges = sorted(edges, key=lambda e: (-e[2], e[0], e[1]))
+    adjacency: dict[int, list[tuple[int, float]]] = {}
+    for a, b, w in edges:
+        if w < upper:
+            break
+        adjacency.setdefault(a, []).append((b, w))
+        adjacency.setdefault(b, []).append((a, w))
     cannot = {pair_key(a, b) for a, b in cannot_link}
     for a, b in must_link:
         if a in cs.parent and b in cs.parent:
             cs.union(a, b)
     refused: list[tuple[int, int, str]] = []
-    for a, b, w in sorted(edges, key=lambda e: (-e[2], e[0], e[1])):
+    for a, b, w in edges:
         if w < upper:
             break
         ra, rb = cs.find(a), cs.find(b)
         if ra == rb:
             continue
+        if ambiguity_margin is not None:
+            small, big = (ra, rb) if len(cs.members[ra]) <= len(cs.members[rb]) else (rb, ra)
+            rivals = {
+                cs.find(c)
+                for x in cs.members[small]
+                for c, w2 in adjacency.get(x, ())
+                if w2 >= w - ambiguity_margin
+            } - {small, big}
+            ambiguous = False
+            for rival in sorted(rivals):
+                rival_check = check_merge(
+                    cs.members[big],
+                    cs.members[rival],
+                    pair_score,
+                    is_conflict,
+                    cannot=cannot,
+                    min_weight=min_weight,
+                    mean_weight=mean_weight,
+                )
+                if not rival_check.ok:
+                    ambiguous = True
+                    break
+            if ambiguous:
+                refused.append((a, b, "ambiguous"))
+                continue
         check = check_merge(
             cs.members[ra],
             cs.members[rb],

@@ -146,15 +146,21 @@ def country(a: Feats, b: Feats, spec: FieldSpec) -> Result:
     return "missing", ha, hb
 
 
+_COMPATIBLE_FORMS = {frozenset({"kg", "gmbh_co_kg"}), frozenset({"ag", "se"}), frozenset({"ltd", "pty"})}
+
+
 def legal_form(a: Feats, b: Feats, spec: FieldSpec) -> Result:
+    """Same legal form; compatible (``co`` is informal, KG vs GmbH & Co. KG); one letter off (a typo);
+    else a different legal form, which names a different legal entity (Acme Inc vs Acme LLC)."""
     fa, fb = a.get("legal_form"), b.get("legal_form")
     if not fa or not fb:
         return "missing", fa, fb
     if fa == fb:
         return "exact", fa, fb
-    ga, gb = a.get("legal_family"), b.get("legal_family")
-    if ga == gb or "any" in (ga, gb):
-        return "family", fa, fb
+    if "co" in (fa, fb) or frozenset({fa, fb}) in _COMPATIBLE_FORMS:
+        return "compatible", fa, fb
+    if OSA.distance(fa, fb) <= 1:
+        return "close", fa, fb
     return "else", fa, fb
 
 

@@ -1,11 +1,11 @@
-"""Estimating the Fellegi–Sunter parameters without labels, and refining them with labels.
+"""Estimating the Fellegi-Sunter parameters without labels, and refining them with labels.
 
 * ``u`` (how often a level occurs between *non-matching* records) comes from random record pairs,
   which are almost all non-matches: level frequencies over a sample of ``u_sample_pairs`` pairs.
   Levels too rare to estimate from the sample (< 5 hits) keep the settings' prior.
 * ``m`` (how often a level occurs between *matching* records) and the share of matches among the
-  candidate pairs come from expectation–maximisation over the comparison vectors of the blocked
-  candidate pairs (Fellegi–Sunter mixture model with conditional independence; ``u`` held fixed, as
+  candidate pairs come from expectation-maximisation over the comparison vectors of the blocked
+  candidate pairs (Fellegi-Sunter mixture model with conditional independence; ``u`` held fixed, as
   Splink does, which keeps EM from explaining correlated non-matches as matches). The E-step computes
   each pair's match posterior from the summed log-likelihood ratios, the M-step re-estimates ``m`` as
   the posterior-weighted level frequencies, smoothed towards the prior (pseudo-counts) so that no
@@ -28,7 +28,7 @@ MISSING = "missing"
 
 
 def level_matrix(model: MatchModel, pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]]) -> np.ndarray:
-    """int8 matrix (pairs × fields) of level indices in each field's level list."""
+    """int8 matrix (pairs x fields) of level indices in each field's level list."""
     fields = model.settings.fields
     index = [{lvl: i for i, lvl in enumerate(f.levels)} for f in fields]
     rows = [[index[j][lvl] for j, lvl in enumerate(model.compare_levels(a, b))] for a, b in pairs]
@@ -137,15 +137,30 @@ def fit(
     *,
     max_pairs: int = 300_000,
     seed: int = 7,
+    min_records: int = 1000,
+    min_pairs: int = 5000,
 ) -> dict[str, Any]:
-    """Term frequencies, ``u`` from random pairs and ``m`` by EM over (a sample of) the candidate pairs."""
+    """Term frequencies, ``u`` from random pairs and ``m`` by EM over (a sample of) the candidate pairs.
+
+    Too small a set says nothing reliable about m and u: below ``min_records`` records (or
+    ``min_pairs`` candidate pairs for EM) the settings' priors are kept.
+    """
     model.fit_term_frequencies(feats.values())
+    if len(feats) < min_records:
+        return {"skipped": f"fewer than {min_records} records: priors kept"}
     estimate_u(model, feats, seed=seed)
     pair_list = list(pairs)
+    if len(pair_list) < min_pairs:
+        return {"skipped": f"fewer than {min_pairs} candidate pairs: prior m kept"}
     if len(pair_list) > max_pairs:
         pair_list = random.Random(seed).sample(pair_list, max_pairs)
     gamma = level_matrix(model, ((feats[a], feats[b]) for a, b in pair_list))
-    info = expectation_maximisation(model, gamma, fixed_fields=model.settings.em_fields_fixed)
+    info = expectation_maximisation(
+        model,
+        gamma,
+        fixed_fields=model.settings.em_fields_fixed,
+        pseudo_count=model.settings.em_pseudo_count,
+    )
     info["em_pairs"] = len(pair_list)
     return info
 

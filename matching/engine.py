@@ -122,9 +122,10 @@ def resolve_batch(
         mean_weight=settings.cluster_mean_weight,
         must_link=must,
         cannot_link=cannot,
+        ambiguity_margin=settings.ambiguity_margin,
     )
     cluster_of = {rid: i for i, members in enumerate(result.clusters) for rid in members}
-    refused_weak = {pair_key(a, b) for a, b, why in result.refused if why == "weak_link"}
+    refused_weak = {pair_key(a, b) for a, b, why in result.refused if why in ("weak_link", "ambiguous")}
     best: dict[tuple[int, int], tuple[int, int, float]] = {}
     for a, b, w in edges:
         ca, cb = cluster_of[a], cluster_of[b]
@@ -205,10 +206,28 @@ def resolve_one(
 
     linked: list[tuple[str, int, Score, list[int]]] = []
     review: tuple[int, Score] | None = None
+    merge_kw = {
+        "cannot": cannot,
+        "min_weight": settings.cluster_min_weight,
+        "mean_weight": settings.cluster_mean_weight,
+    }
     for w, key, m_best, s_best, members in ranked:
         if w < settings.lower_threshold:
             break
         if w >= settings.upper_threshold:
+            if linked and w >= linked[0][2].weight - settings.ambiguity_margin:
+                alone = check_merge([record_id], members, scorer.score, scorer.conflict, **merge_kw)
+                together = check_merge(
+                    [x for _, _, _, ms in linked for x in ms],
+                    members,
+                    scorer.score,
+                    scorer.conflict,
+                    **merge_kw,
+                )
+                if alone.ok and not together.ok:
+                    # two incompatible clusters claim the record about equally: a steward decides
+                    first = linked[0]
+                    return Decision("review", None, first[2], first[1], first[2].to_dict())
             check = check_merge(
                 [record_id] + [x for _, _, _, ms in linked for x in ms],
                 members,
@@ -223,9 +242,13 @@ def resolve_one(
                 continue
             if check.reason != "weak_link":
                 continue
-        if review is None and not linked and not scorer.conflict(record_id, m_best, s_best):
-            if pair_key(record_id, m_best) not in cannot:
-                review = (m_best, s_best)
+        if (
+            review is None
+            and not linked
+            and not scorer.conflict(record_id, m_best, s_best)
+            and pair_key(record_id, m_best) not in cannot
+        ):
+            review = (m_best, s_best)
     if linked:
         key, m_best, s_best, _ = linked[0]
         return Decision(

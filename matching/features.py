@@ -65,15 +65,17 @@ def customer_features(attrs: Mapping[str, Any]) -> dict[str, Any]:
     labels = sorted({nz.domain_label(d) for d in domains} - {None})
 
     phone = nz.phone(_s(attrs, "phone"), explicit_country or hint)
-    phone_country = _phone_region(phone)
+    # only a number written with its country code says where the party is
+    phone_raw = _s(attrs, "phone")
+    phone_country = _phone_region(phone) if phone_raw.startswith(("+", "00")) else None
     national = nz.phone_national(phone)
 
     family_code = nz.legal_family(form)
     hint = (
         hint
         or phone_country
-        or _FAMILY_COUNTRY.get(family_code or "")
         or next((c for c in map(nz.domain_country, domains) if c), None)
+        or _FAMILY_COUNTRY.get(family_code or "")
     )
 
     street = nz.street(_s(attrs, "address_line1"))

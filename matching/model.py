@@ -1,4 +1,4 @@
-"""Fellegi–Sunter scoring with term-frequency adjustment and per-field explanations.
+"""Fellegi-Sunter scoring with term-frequency adjustment and per-field explanations.
 
 For each field the comparator puts a pair into a level; the level contributes
 ``log2(m / u)`` where ``m = P(level | match)`` and ``u = P(level | non-match)``; a missing value
@@ -142,6 +142,8 @@ class MatchModel:
             tokens.update(ft.get("tokens") or ())
         if not n:
             return
+        if self.settings.matches_per_record:
+            self.prior = min(0.1, self.settings.matches_per_record / n)
         self.tf = {f: {v: c / n for v, c in cnt.items() if c >= min_count} for f, cnt in counters.items()}
         self.tf_default = {f: 1.0 / n for f in tf_fields}
         self.token_tf = {t: c / n for t, c in tokens.items() if c >= min_count}
@@ -199,7 +201,14 @@ class MatchModel:
     def conflicts(self, score: Score) -> list[str]:
         """Fields on which the pair strongly disagrees (hard conflicts for clustering)."""
         out = []
+        levels = {c.field: c.level for c in score.contributions}
         for spec in self.settings.fields:
-            if spec.conflict_levels and score.level(spec.name) in spec.conflict_levels:
+            if spec.conflict_levels and levels.get(spec.name) in spec.conflict_levels:
                 out.append(spec.name)
+        if not out and self.settings.conflict_disagreements:
+            differ = [
+                f for f in self.settings.distinguishing_fields if levels.get(f) in ("else", "hint_else")
+            ]
+            if len(differ) >= self.settings.conflict_disagreements:
+                out.append("+".join(differ))
         return out

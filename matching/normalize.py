@@ -40,7 +40,7 @@ from unidecode import unidecode
 # text folding
 
 _GERMANIC = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
-_INNER_PUNCT = re.compile(r"[.,'’`´]")
+_INNER_PUNCT = re.compile("[.,'`\u2019\u00b4]")
 _OTHER_PUNCT = re.compile(r"[^a-z0-9 ]+")
 _SPACES = re.compile(r"\s+")
 

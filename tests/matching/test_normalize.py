@@ -1,0 +1,101 @@
+"""Normalisers on real-world variants."""
+
+import pytest
+
+from matching import normalize as nz
+
+
+@pytest.mark.parametrize(
+    ("raw", "name", "form"),
+    [
+        ("The WEST CONSULTING L.L.C.", "west consulting", "llc"),
+        ("Beacon Ridg,e Inc.", "beacon ridge", "inc"),
+        ("Beacon Ridge Incorporated", "beacon ridge", "inc"),
+        ("Müller GmbH & Co. KG", "mueller", "gmbh_co_kg"),
+        ("Carter P.L.C.", "carter", "plc"),
+        ("Silver Ventures S.A.R.L.", "silver ventures", "sarl"),
+        ("Evergreen Mfg BV", "evergreen manufacturing", "bv"),
+        ("Star Point Intl Svcs", "star point international services", None),
+        ("Stone & Hoffman", "stone and hoffman", None),
+    ],
+)
+def test_org_name(raw, name, form):
+    assert nz.org_name(raw) == (name, form)
+
+
+def test_org_name_and_or_ampersand_agree():
+    assert nz.org_name("Stone & Hoffman Ltd")[0] == nz.org_name("Stone and Hoffman Limited")[0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("USA", "US"),
+        ("U.S.", "US"),
+        ("United States of America", "US"),
+        ("Nederland", "NL"),
+        ("The Netherlands", "NL"),
+        ("Deutschland", "DE"),
+        ("DEU", "DE"),
+        ("Great Britain", "GB"),
+        ("UK", "GB"),
+        ("fra", "FR"),
+        ("", None),
+        ("Atlantis", None),
+    ],
+)
+def test_country(raw, iso):
+    assert nz.country(raw) == iso
+
+
+@pytest.mark.parametrize(
+    ("raw", "dom"),
+    [
+        ("https://www.carter.co.uk/about", "carter.co.uk"),
+        ("SUMMITINDUSTRIES.NL", "summitindustries.nl"),
+        ("billing@starpointconsulting.com", "starpointconsulting.com"),
+        ("jane.doe@gmail.com", None),
+        ("someone@hotmail.co.uk", None),
+        ("not a domain", None),
+    ],
+)
+def test_web_domain(raw, dom):
+    assert nz.web_domain(raw) == dom
+
+
+@pytest.mark.parametrize(
+    ("raw", "country", "e164"),
+    [
+        ("05 16 73 74 87", "FR", "+33516737487"),
+        ("+1-706-799-0344x00288", "US", "+17067990344"),
+        ("(706) 799-0344", "US", "+17067990344"),
+        ("08537 536631", "DE", "+498537536631"),
+        ("+49(0)5055 049206", "DE", "+495055049206"),
+        ("0049 5055 049206", None, "+495055049206"),
+    ],
+)
+def test_phone(raw, country, e164):
+    assert nz.phone(raw, country) == e164
+
+
+def test_tax_id_compact_and_validity():
+    assert nz.tax_id("DE 136 695 976", "DE") == ("DE136695976", True)
+    assert nz.tax_id("136695976", "DE") == ("DE136695976", True)  # prefix added when country known
+    assert nz.tax_id("DE136695977", "DE") == ("DE136695977", False)  # bad check digit
+    compact, _ = nz.tax_id("03-1705905", "US")
+    assert compact == "031705905"
+
+
+def test_street_abbreviations():
+    assert nz.street("Rosa-Herrmann-Str. 34") == nz.street("Rosa-Herrmann-Straße 34")
+    assert nz.street("12 Main St") == nz.street("12 Main Street")
+    assert nz.street("5 Oak Rd.") == "5 oak road"
+
+
+def test_persons():
+    assert "william" in nz.given_name_forms("bill")
+    assert nz.birth_date("1980-04-03") == "1980-04-03"
+    assert nz.birth_date("03/04/1980", "FR") == "1980-04-03"
+    assert nz.birth_date("04/03/1980", "US") == "1980-04-03"
+    assert nz.birth_date("3 April 1980") == "1980-04-03"
+    assert nz.national_id("123-45-6789") == "123456789"
