@@ -373,6 +373,8 @@ def timeline(golden: GoldenRecord, masked: bool, limit: int = 50) -> list[dict[s
                     )
                 elif change.field != "version":
                     changes.append({"field": change.field, "old": change.old, "new": change.new})
+        # The listed name usually follows the name attribute: one line for the same change is enough.
+        changes = [c for i, c in enumerate(changes) if c not in changes[:i]]
         out.append(
             {
                 "at": entry.history_date,
