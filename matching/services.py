@@ -65,74 +65,123 @@ def _lock_keys(keys: list[str]) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
 
 
-def _candidates(domain: str, record: SourceRecord, keys: list[str], limit: int) -> dict[int, dict[str, Any]]:
-    ids: set[int] = set()
-    for key in keys:
-        ids.update(
-            BlockingKey.objects.filter(domain=domain, key=key)
-            .exclude(record=record)
-            .values_list("record_id", flat=True)[:limit]
-        )
-    rows = SourceRecord.objects.filter(pk__in=ids, golden__isnull=False).values_list(
-        "pk", "features", "golden_id"
-    )
-    return {pk: (features, str(golden_id)) for pk, features, golden_id in rows}
-
-
-def _store_keys(record: SourceRecord, keys: list[str]) -> None:
-    BlockingKey.objects.filter(record=record).delete()
+def _store_keys(domain: str, keys_of: dict[int, list[str]]) -> None:
+    BlockingKey.objects.filter(record_id__in=list(keys_of)).delete()
     BlockingKey.objects.bulk_create(
-        [BlockingKey(domain=record.domain, key=k, record=record) for k in set(keys)]
+        [BlockingKey(domain=domain, key=k, record_id=pk) for pk, keys in keys_of.items() for k in set(keys)],
+        batch_size=5000,
     )
+
+
+def _key_members(domain: str, keys: set[str], limit: int) -> dict[str, list[int]]:
+    """Held records per blocking key, at most `limit` per key (the engine caps blocks the same way)."""
+    members: dict[str, list[int]] = defaultdict(list)
+    keys_list = sorted(keys)
+    for start in range(0, len(keys_list), 500):
+        rows = BlockingKey.objects.filter(domain=domain, key__in=keys_list[start : start + 500])
+        for key, record_id in rows.values_list("key", "record_id").order_by("record_id"):
+            if len(members[key]) < limit:
+                members[key].append(record_id)
+    return members
 
 
 def resolve_records(record_ids: list[int]) -> int:
-    """Resolve each record against everything held (incremental mode); returns how many were placed."""
+    """Resolve these records, one after another, against everything held (incremental mode).
+
+    The records of one call are resolved in record order, each seeing the ones before it, exactly as
+    if they had arrived one by one; reads and writes are batched so a chunk costs a few queries.
+    Returns how many records were placed.
+    """
+    records = list(SourceRecord.objects.filter(pk__in=record_ids).select_related("system").order_by("pk"))
     placed = 0
-    for record_id in sorted(record_ids):
+    for domain in sorted({r.domain for r in records}):
         with transaction.atomic():
-            record = SourceRecord.objects.select_related("system").filter(pk=record_id).first()
-            if record is None:
-                continue
-            placed += _resolve_one(record)
+            placed += _resolve_chunk(domain, [r for r in records if r.domain == domain])
     return placed
 
 
-def _resolve_one(record: SourceRecord) -> int:
-    domain = record.domain
+def _resolve_chunk(domain: str, records: list[SourceRecord]) -> int:
     config = match_config(domain)
     match_settings, model = load_settings(config)
-    keys = blocking_keys(domain, record.features)
-    _lock_keys(keys)
-    _store_keys(record, keys)
-    if record.golden_id is not None:
-        # An update of a placed record keeps its place (a steward may have put it there); its golden
-        # values follow the new attributes.
-        golden_service.rebuild(record.golden, reason=f"{REASON}: source record changed")
-        return 0
-    found = _candidates(domain, record, keys, match_settings.max_block)
-    must, cannot = judgement_pairs(domain, [record.pk])
-    decision = resolve_one(
-        record.pk,
-        record.features,
-        {pk: feats for pk, (feats, _) in found.items()},
-        {pk: golden_id for pk, (_, golden_id) in found.items()},
-        match_settings,
-        model or MatchModel.from_settings(match_settings),
-        must_link=must,
-        cannot_link=cannot,
+    model = model or MatchModel.from_settings(match_settings)
+    keys_of = {r.pk: blocking_keys(domain, r.features) for r in records}
+    _lock_keys([k for keys in keys_of.values() for k in keys])
+    # Re-read under the locks: a concurrent worker may have placed some of these records meanwhile.
+    held_now = dict(SourceRecord.objects.filter(pk__in=list(keys_of)).values_list("pk", "golden_id"))
+    _store_keys(domain, keys_of)
+    all_keys = {k for keys in keys_of.values() for k in keys}
+    key_members = _key_members(domain, all_keys, match_settings.max_block)
+    candidate_ids = {pk for members in key_members.values() for pk in members} - set(keys_of)
+    feats: dict[int, dict[str, Any]] = {r.pk: r.features for r in records}
+    cluster_of: dict[int, str] = {}
+    held = SourceRecord.objects.filter(pk__in=candidate_ids, golden__isnull=False)
+    for pk, features, golden_id in held.values_list("pk", "features", "golden_id"):
+        feats[pk] = features
+        cluster_of[pk] = str(golden_id)
+    for members in key_members.values():
+        # This chunk's own records join the blocks one by one below, in arrival order.
+        members[:] = [pk for pk in members if pk in cluster_of]
+    must, cannot = judgement_pairs(domain, list(keys_of))
+    updated: set[str] = set()
+    new_clusters: dict[str, list[SourceRecord]] = {}
+    joins: dict[str, list[SourceRecord]] = defaultdict(list)
+    merges: list[tuple[str, list[str]]] = []
+    reviews: list[tuple[int, int, Any]] = []
+    for record in records:
+        if held_now.get(record.pk):
+            # An update of a placed record keeps its place (a steward may have put it there); its
+            # golden values follow the new attributes.
+            cluster_of[record.pk] = str(held_now[record.pk])
+            updated.add(cluster_of[record.pk])
+            continue
+        candidates = {pk: feats[pk] for key in keys_of[record.pk] for pk in key_members.get(key, ())}
+        decision = resolve_one(
+            record.pk, record.features, candidates, cluster_of, match_settings, model,
+            must_link=must, cannot_link=cannot,
+        )  # fmt: skip
+        if decision.kind == "link":
+            cluster_of[record.pk] = decision.cluster
+            target = new_clusters if decision.cluster in new_clusters else joins
+            target.setdefault(decision.cluster, []).append(record)
+            if decision.merge_clusters:
+                merges.append((decision.cluster, decision.merge_clusters))
+        else:
+            cluster_of[record.pk] = f"new:{record.pk}"
+            new_clusters[cluster_of[record.pk]] = [record]
+            if decision.kind == "review":
+                reviews.append((record.pk, decision.candidate, decision.score))
+        for key in keys_of[record.pk]:
+            key_members[key].append(record.pk)
+    _apply(domain, new_clusters, joins, merges, updated)
+    for a, b, score in reviews:
+        _open_review(domain, a, b, score)
+    return sum(1 for r in records if not held_now.get(r.pk))
+
+
+def _apply(
+    domain: str,
+    new_clusters: dict[str, list[SourceRecord]],
+    joins: dict[str, list[SourceRecord]],
+    merges: list[tuple[str, list[str]]],
+    updated: set[str],
+) -> None:
+    """Write the decisions of one chunk: new golden records, joins, merges, rebuilds."""
+    keys = list(new_clusters)
+    created = golden_service.create_many(
+        domain, [new_clusters[k] for k in keys], reason=f"{REASON}: no match"
     )
-    if decision.kind == "link":
-        golden = GoldenRecord.objects.get(pk=decision.cluster)
-        golden_service.link_records(
-            golden, [record], reason=f"{REASON}: linked, weight {decision.score.weight:.1f}"
-        )
-        golden_service.rebuild(golden, reason=f"{REASON}: record joined")
-        return 1
-    golden_service.create_golden(domain, [record], reason=f"{REASON}: no match")
-    if decision.kind == "review":
-        _open_review(domain, record.pk, decision.candidate, decision.score)
-    return 1
+    real = {k: str(g.pk) for k, g in zip(keys, created, strict=True)}
+    for cluster, records in joins.items():
+        golden_service.link_records(GoldenRecord(pk=cluster), records, reason=f"{REASON}: matched")
+        updated.add(cluster)
+    golden_service.rebuild_many(updated, reason=f"{REASON}: members changed")
+    for survivor_key, others in merges:
+        survivor = golden_service.current(real.get(survivor_key, survivor_key))
+        retiring = [golden_service.current(real.get(o, o)) for o in others]
+        retiring = [g for g in retiring if g is not None and survivor is not None and g.pk != survivor.pk]
+        if survivor is not None and retiring:
+            # The record showed these clusters to be one; the batch mode would merge them too.
+            golden_service.merge(survivor, retiring, reason=f"{REASON}: a new record bridges them")
 
 
 def _open_review(domain: str, a: int, b: int, score: Any) -> None:
