@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from .choices import GoldenStatus
 from .models import GoldenRecord, OutboxEvent, SourceRecord, SurvivorshipRule
@@ -20,30 +22,40 @@ def _rules(domain: str) -> dict[str, tuple[str, list[str]]]:
     return {r.attribute: (r.rule, r.ranking) for r in SurvivorshipRule.objects.filter(domain=domain)}
 
 
-def _members(golden: GoldenRecord) -> list[Member]:
-    records = golden.source_records.select_related("system")
-    return [
-        Member(
-            record_id=r.pk,
-            system=r.system.code,
-            system_kind=r.system.kind,
-            trust=r.system.trust_for(r.domain),
-            updated_at=r.source_updated_at,
-            attributes=r.attributes,
-        )
-        for r in records
-    ]
+def _member(record: SourceRecord) -> Member:
+    return Member(
+        record_id=record.pk,
+        system=record.system.code,
+        system_kind=record.system.kind,
+        trust=record.system.trust_for(record.domain),
+        updated_at=record.source_updated_at,
+        attributes=record.attributes,
+    )
 
 
-def emit(golden: GoldenRecord, kind: str, payload: dict[str, Any] | None = None) -> OutboxEvent:
-    """Write the outbox event for a change of `golden` at its current version."""
-    return OutboxEvent.objects.create(
+def _members(golden_ids: Iterable[Any]) -> dict[Any, list[Member]]:
+    """Members of each golden record, in one query."""
+    grouped: dict[Any, list[Member]] = {}
+    for record in SourceRecord.objects.filter(golden_id__in=list(golden_ids)).select_related("system"):
+        grouped.setdefault(record.golden_id, []).append(_member(record))
+    return grouped
+
+
+def _event(golden: GoldenRecord, kind: str, payload: dict[str, Any] | None = None) -> OutboxEvent:
+    return OutboxEvent(
         golden=golden,
         domain=golden.domain,
         kind=kind,
         version=golden.version,
         payload={"golden_id": str(golden.id), "domain": golden.domain, **(payload or {})},
     )
+
+
+def emit(golden: GoldenRecord, kind: str, payload: dict[str, Any] | None = None) -> OutboxEvent:
+    """Write the outbox event for a change of `golden` at its current version."""
+    event = _event(golden, kind, payload)
+    event.save()
+    return event
 
 
 def _save(golden: GoldenRecord, reason: str, user: Any) -> None:
@@ -57,25 +69,55 @@ def create_golden(
     domain: str, records: Iterable[SourceRecord], *, reason: str, user: Any = None
 ) -> GoldenRecord:
     """A new golden record holding `records`."""
-    golden = GoldenRecord(domain=domain)
-    _save(golden, reason, user)
-    link_records(golden, records, reason=reason, user=user)
-    rebuild(golden, reason=reason, user=user, created=True)
-    return golden
+    return create_many(domain, [list(records)], reason=reason, user=user)[0]
+
+
+def create_many(
+    domain: str, groups: list[list[SourceRecord]], *, reason: str, user: Any = None
+) -> list[GoldenRecord]:
+    """One new golden record per group of source records, written in bulk."""
+    rules = _rules(domain)
+    goldens: list[GoldenRecord] = []
+    events: list[OutboxEvent] = []
+    placed: list[SourceRecord] = []
+    for records in groups:
+        golden = GoldenRecord(domain=domain)
+        events.append(_survive_into(golden, [_member(r) for r in records], rules, created=True))
+        goldens.append(golden)
+        for record in records:
+            record.golden = golden
+            placed.append(record)
+    bulk_create_with_history(goldens, GoldenRecord, default_user=user, default_change_reason=reason)
+    OutboxEvent.objects.bulk_create(events)
+    _write_xref(placed, reason, user)
+    return goldens
+
+
+def _write_xref(records: list[SourceRecord], reason: str, user: Any) -> None:
+    """Save the golden of each record, with a history row each.
+
+    One UPDATE per golden record: Django's bulk_update builds a CASE per row and costs several
+    times more here (measured on 2,000 records).
+    """
+    by_golden: dict[Any, list[int]] = {}
+    for record in records:
+        by_golden.setdefault(record.golden_id, []).append(record.pk)
+    for golden_id, pks in by_golden.items():
+        SourceRecord.objects.filter(pk__in=pks).update(golden_id=golden_id, updated_at=timezone.now())
+    if records:
+        SourceRecord.history.bulk_history_create(
+            records, update=True, default_user=user, default_change_reason=reason
+        )
 
 
 def link_records(
     golden: GoldenRecord, records: Iterable[SourceRecord], *, reason: str, user: Any = None
 ) -> None:
     """Point the cross-reference of `records` at `golden` (history kept per record)."""
-    for record in records:
-        if record.golden_id == golden.pk:
-            continue
+    moving = [r for r in records if r.golden_id != golden.pk]
+    for record in moving:
         record.golden = golden
-        record._change_reason = reason
-        if user is not None:
-            record._history_user = user
-        record.save(update_fields=["golden", "updated_at"])
+    _write_xref(moving, reason, user)
 
 
 # Per domain: the golden relation a source reference feeds, (relation, id attribute, system attribute).
@@ -123,29 +165,69 @@ def _relate(golden: GoldenRecord, members: list[Member]) -> list[str]:
     return [relation]
 
 
-def rebuild(golden: GoldenRecord, *, reason: str, user: Any = None, created: bool = False) -> bool:
+def rebuild(golden: GoldenRecord, *, reason: str, user: Any = None) -> bool:
     """Recompute the golden values from the members; True when something changed."""
-    members = sorted(
-        _members(golden), key=lambda m: m.updated_at.timestamp() if m.updated_at else 0, reverse=True
-    )
-    survived = survive(golden.domain, members, _rules(golden.domain), golden.pins)
+    return bool(_rebuild_objects([golden], reason=reason, user=user))
+
+
+def rebuild_many(golden_ids: Iterable[Any], *, reason: str, user: Any = None) -> int:
+    """Recompute many golden records in bulk; how many changed."""
+    goldens = list(GoldenRecord.objects.filter(pk__in=list(golden_ids), status=GoldenStatus.ACTIVE))
+    return len(_rebuild_objects(goldens, reason=reason, user=user))
+
+
+def _survive_into(
+    golden: GoldenRecord, members: list[Member], rules: dict[str, tuple[str, list[str]]], *, created: bool
+) -> OutboxEvent | None:
+    """Apply survivorship to `golden` in memory; the event to write, or None if nothing changed."""
+    members.sort(key=lambda m: m.updated_at.timestamp() if m.updated_at else 0, reverse=True)
+    survived = survive(golden.domain, members, rules, golden.pins)
     changed = sorted(
         key
         for key in survived.attributes.keys() | golden.attributes.keys()
         if survived.attributes.get(key) != golden.attributes.get(key)
     )
     changed += _relate(golden, members)
-    name = display_name(golden.domain, survived.attributes)
+    customer = golden.customer.name if golden.customer_id else ""
+    name = display_name(golden.domain, survived.attributes, customer)
     if not created and not changed and survived.lineage == golden.lineage and name == golden.name:
-        return False
+        return None
     golden.attributes = survived.attributes
     golden.lineage = survived.lineage
     golden.name = name
     if not created:
         golden.version += 1
-    _save(golden, reason, user)
-    emit(golden, "created" if created else "updated", {"changed": changed, "attributes": golden.attributes})
-    return True
+    golden.updated_at = timezone.now()
+    kind = "created" if created else "updated"
+    return _event(golden, kind, {"changed": changed, "attributes": golden.attributes})
+
+
+def _rebuild_objects(goldens: list[GoldenRecord], *, reason: str, user: Any = None) -> list[GoldenRecord]:
+    """Survivorship for each golden record; changed ones are saved with history and an event each."""
+    members_of = _members(g.pk for g in goldens)
+    rules = {domain: _rules(domain) for domain in {g.domain for g in goldens}}
+    changed: list[GoldenRecord] = []
+    events: list[OutboxEvent] = []
+    for golden in goldens:
+        event = _survive_into(golden, members_of.get(golden.pk, []), rules[golden.domain], created=False)
+        if event is not None:
+            changed.append(golden)
+            events.append(event)
+    for golden in changed:
+        GoldenRecord.objects.filter(pk=golden.pk).update(
+            **{
+                f: getattr(golden, f)
+                for f in ("attributes", "lineage", "pins", "name", "version", "updated_at")
+            },
+            parent_id=golden.parent_id,
+            customer_id=golden.customer_id,
+        )
+    if changed:
+        GoldenRecord.history.bulk_history_create(
+            changed, update=True, default_user=user, default_change_reason=reason
+        )
+        OutboxEvent.objects.bulk_create(events)
+    return changed
 
 
 @transaction.atomic
@@ -179,6 +261,7 @@ def split(record: SourceRecord, *, reason: str, user: Any = None) -> GoldenRecor
     old = record.golden
     golden = create_golden(record.domain, [record], reason=reason, user=user)
     if old is not None:
+        old.refresh_from_db()
         old.version += 1
         _save(old, reason, user)
         emit(old, "split", {"record": record.pk, "new_golden_id": str(golden.pk)})

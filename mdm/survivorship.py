@@ -16,10 +16,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from matching import normalize
+
 from .schemas import SCHEMAS, is_blank
 
 # Attributes that are lists in the golden record, unioned over sources.
-MULTI_VALUED = {"email", "phone", "website", "address"}
+MULTI_VALUED = {"email", "phone", "address"}
 ADDRESS_PARTS = ("address_line1", "address_line2", "city", "region", "postal_code", "country")
 # Never survive as attributes: identity of a source row, or folded into the address list.
 NOT_SURVIVED = {"source_id", "updated_at", "address_role", *ADDRESS_PARTS}
@@ -83,6 +85,15 @@ def _recency(member: Member) -> tuple[float, float, int]:
 
 def _normal(value: Any) -> str:
     return " ".join(str(value).lower().split())
+
+
+def _union_key(attribute: str, value: Any, country: str | None) -> str:
+    """Values that are the same after normalisation count once (a phone in two formats, say)."""
+    if attribute == "phone":
+        return normalize.phone(str(value), normalize.country(country)) or _normal(value)
+    if isinstance(value, dict):
+        return _normal(sorted((k, _normal(v)) for k, v in value.items()))
+    return _normal(value)
 
 
 def _rank(member: Member, ranking: list[str]) -> int:
@@ -169,7 +180,7 @@ def _union(members: list[Member], attribute: str) -> tuple[list[Any], list[dict[
     sources: list[dict[str, Any]] = []
     for member in members:
         for value in _values(member, attribute):
-            key = _normal(value if not isinstance(value, dict) else sorted(value.items()))
+            key = _union_key(attribute, value, member.attributes.get("country"))
             if key in seen:
                 continue
             seen.add(key)
@@ -178,10 +189,14 @@ def _union(members: list[Member], attribute: str) -> tuple[list[Any], list[dict[
     return values, sources
 
 
-def display_name(domain: str, attributes: Mapping[str, Any]) -> str:
+def display_name(domain: str, attributes: Mapping[str, Any], customer: str = "") -> str:
     """The name a golden record is listed under."""
     if domain == "customer" and attributes.get("party_type") == "individual" and not attributes.get("name"):
         return " ".join(filter(None, [attributes.get("given_name"), attributes.get("family_name")]))
+    if domain in ("contract", "entitlement"):
+        what = attributes.get("sla_level") or ", ".join(attributes.get("product_codes") or []) or domain
+        period = f"{attributes.get('start_date', '?')} to {attributes.get('end_date', '?')}"
+        return f"{customer or 'unknown customer'}: {what} ({period})"[:300]
     for key in ("name", "legal_name", "source_id"):
         if attributes.get(key):
             return str(attributes[key])[:300]

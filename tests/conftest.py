@@ -29,11 +29,21 @@ def billing(db: Any) -> SourceSystem:
 
 
 @pytest.fixture
-def ingest() -> Callable[..., IngestReport]:
-    """Ingest payloads as a system would, through the one ingest service."""
+def on_commit(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
+    """A context that runs the callbacks registered on commit (tasks enqueued after a write).
+
+    Tests run inside a transaction that is rolled back, so without this nothing enqueued on commit runs.
+    """
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def ingest(on_commit: Callable[[], Any]) -> Callable[..., IngestReport]:
+    """Ingest payloads as a system would, through the one ingest service, with its on-commit work."""
 
     def run(system: SourceSystem, domain: str, *payloads: dict[str, Any]) -> IngestReport:
-        return ingest_records(system=system, domain=domain, payloads=list(payloads), received_via="test")
+        with on_commit():
+            return ingest_records(system=system, domain=domain, payloads=list(payloads), received_via="test")
 
     return run
 

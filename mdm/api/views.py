@@ -30,6 +30,10 @@ class CreatedCursor(CursorPagination):
     ordering = "-created_at"
 
 
+class ReceivedCursor(CursorPagination):
+    ordering = "-received_at"
+
+
 def _audit(request: Request, action_name: str, target: str, detail: dict[str, Any]) -> None:
     user = request.user if getattr(request.user, "is_authenticated", False) else None
     AuditEntry.objects.create(
@@ -131,7 +135,7 @@ class QuarantineViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = s.QuarantinedRecordSerializer
     filterset_class = QuarantinedRecordFilterSet
-    pagination_class = CursorPagination
+    pagination_class = ReceivedCursor
 
     def get_queryset(self) -> Any:
         return QuarantinedRecord.objects.select_related("system")

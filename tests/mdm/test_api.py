@@ -60,10 +60,11 @@ def test_retired_golden_id_redirects_to_survivor(crm, erp, ingest, key_client):
     assert xref.json()["golden_id"] == str(a.pk)
 
 
-def test_batch_ingest_answers_per_record(crm, key_client):
+def test_batch_ingest_answers_per_record(crm, key_client, on_commit):
     client = key_client(crm, "write")
     body = {"records": [ACME, {**ACME, "source_id": "001B", "updated_at": "yesterday"}]}
-    response = client.post("/api/v1/systems/crm/customer/records/", body, format="json")
+    with on_commit():
+        response = client.post("/api/v1/systems/crm/customer/records/", body, format="json")
     assert response.status_code == 200, response.content
     data = response.json()
     assert data["counts"]["created"] == 1 and data["counts"]["quarantined"] == 1
@@ -71,6 +72,7 @@ def test_batch_ingest_answers_per_record(crm, key_client):
     assert "updated_at" in data["results"][1]["errors"]
     again = client.post("/api/v1/systems/crm/customer/records/", {"records": [ACME]}, format="json")
     assert again.json()["results"][0]["outcome"] == "unchanged"
+    assert SourceRecord.objects.get(source_id="001A").golden is not None
     assert AuditEntry.objects.filter(action="ingest").count() == 2
 
 
@@ -125,16 +127,17 @@ def test_xref_export_csv(crm, ingest, key_client):
     assert all(r["golden_id"] for r in rows)
 
 
-def test_quarantine_listed_and_replayed_over_api(crm, ingest, key_client):
+def test_quarantine_listed_and_replayed_over_api(crm, ingest, key_client, on_commit):
     ingest(crm, "customer", {"source_id": "Q1", "name": "Q Corp", "updated_at": "soon"})
     client = key_client(crm, "read", "write")
     listed = client.get("/api/v1/quarantine/", {"system": "crm"}).json()["results"]
     assert len(listed) == 1 and "updated_at" in listed[0]["errors"]
-    response = client.post(
-        f"/api/v1/quarantine/{listed[0]['id']}/replay/",
-        {"payload": {"source_id": "Q1", "name": "Q Corp", "updated_at": "2026-01-01"}},
-        format="json",
-    )
+    with on_commit():
+        response = client.post(
+            f"/api/v1/quarantine/{listed[0]['id']}/replay/",
+            {"payload": {"source_id": "Q1", "name": "Q Corp", "updated_at": "2026-01-01"}},
+            format="json",
+        )
     assert response.json()["outcome"] == "created"
     again = client.post(f"/api/v1/quarantine/{listed[0]['id']}/replay/", {}, format="json")
     assert again.status_code == 409
