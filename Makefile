@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PG_URL := postgres://postgres@127.0.0.1:5432/mdm
 REDIS := redis://127.0.0.1:6379/0
 
-.PHONY: run test test-postgres test-sqlite services lint bench bench-ingest bench-quality
+.PHONY: run test test-postgres test-sqlite services lint bench bench-ingest bench-quality bench-deps
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -34,3 +34,15 @@ test-sqlite: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+bench-deps: $(VENV)/.installed
+	$(VENV)/bin/pip install -q -e '.[dev,bench]'
+
+# Benchmarks print figures; they are not part of the test run. Record results in bench/RESULTS.md.
+bench: bench-quality bench-ingest
+
+bench-quality: bench-deps
+	$(PY) bench/quality.py
+
+bench-ingest: bench-deps services
+	$(PY) bench/ingest.py --database-url $(PG_URL)_bench

@@ -201,6 +201,23 @@ def _open_review(domain: str, a: int, b: int, score: Any) -> None:
     )
 
 
+def refresh_features(record_ids: list[int]) -> MatchRun | None:
+    """Recompute the features of these records (their reference data changed) and re-resolve their domain."""
+    from mdm.ingest import features_for
+
+    from .tasks import resolve_domain  # the tasks module imports this one
+
+    domains = set()
+    for record in SourceRecord.objects.filter(pk__in=record_ids).select_related("system"):
+        record.features = features_for(record.system.code, record.domain, record.attributes)
+        record.save(update_fields=["features"])
+        domains.add(record.domain)
+    runs = [start_batch(domain) for domain in sorted(domains)]
+    for run in runs:
+        transaction.on_commit(lambda run=run: resolve_domain.delay(run.pk))
+    return runs[0] if runs else None
+
+
 def start_batch(domain: str) -> MatchRun:
     """Record a batch run of `domain`; the caller enqueues or runs it."""
     return MatchRun.objects.create(domain=domain, records=SourceRecord.objects.filter(domain=domain).count())

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from . import eligibility
 from .choices import GoldenStatus
 from .models import GoldenRecord, OutboxEvent, SourceRecord, SurvivorshipRule
 from .survivorship import Member, display_name, survive
@@ -82,7 +83,7 @@ def create_many(
     placed: list[SourceRecord] = []
     for records in groups:
         golden = GoldenRecord(domain=domain)
-        events.append(_survive_into(golden, [_member(r) for r in records], rules, created=True))
+        events.extend(_survive_into(golden, [_member(r) for r in records], rules, created=True))
         goldens.append(golden)
         for record in records:
             record.golden = golden
@@ -120,11 +121,15 @@ def link_records(
     _write_xref(moving, reason, user)
 
 
-# Per domain: the golden relation a source reference feeds, (relation, id attribute, system attribute).
-RELATIONS: dict[str, tuple[str, str, str, str]] = {
-    "customer": ("parent", "customer", "parent_source_id", ""),
-    "contract": ("customer", "customer", "customer_source_id", "customer_system"),
-    "entitlement": ("customer", "customer", "customer_source_id", "customer_system"),
+# Per domain: the golden relations that source references feed:
+# (where: a foreign key or "attributes.<name>", referenced domain, id attribute, system attribute).
+RELATIONS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
+    "customer": (("parent", "customer", "parent_source_id", ""),),
+    "contract": (("customer", "customer", "customer_source_id", "customer_system"),),
+    "entitlement": (
+        ("customer", "customer", "customer_source_id", "customer_system"),
+        ("attributes.contract_id", "contract", "contract_source_id", "contract_system"),
+    ),
 }
 
 
@@ -150,19 +155,36 @@ def _ancestors(golden: GoldenRecord) -> set[Any]:
     return seen
 
 
-def _relate(golden: GoldenRecord, members: list[Member]) -> list[str]:
-    """Set the golden relation fed by source references; the names of relations that changed."""
-    if golden.domain not in RELATIONS:
-        return []
-    relation, domain, id_attr, system_attr = RELATIONS[golden.domain]
-    target = _referenced(members, domain, id_attr, system_attr)
-    if relation == "parent" and target is not None and golden.pk in _ancestors(target):
-        # A parent link that would close a cycle (or point at itself) is refused.
-        target = None
-    if getattr(golden, f"{relation}_id") == (target.pk if target else None):
-        return []
-    setattr(golden, relation, target)
-    return [relation]
+def _relate(golden: GoldenRecord, attributes: dict[str, Any], members: list[Member]) -> list[str]:
+    """Set the golden relations fed by source references; the names of those that changed."""
+    changed = []
+    for where, domain, id_attr, system_attr in RELATIONS.get(golden.domain, ()):
+        target = _referenced(members, domain, id_attr, system_attr)
+        if where == "parent" and target is not None and golden.pk in _ancestors(target):
+            # A parent link that would close a cycle (or point at itself) is refused.
+            target = None
+        if where.startswith("attributes."):
+            if target is not None:
+                attributes[where.split(".", 1)[1]] = str(target.pk)
+            continue
+        if getattr(golden, f"{where}_id") != (target.pk if target else None):
+            setattr(golden, where, target)
+            changed.append(where)
+    return changed
+
+
+def _derive(golden: GoldenRecord, attributes: dict[str, Any], lineage: dict[str, Any]) -> None:
+    """Attributes derived from other golden records: an entitlement's eligibility."""
+    if golden.domain != "entitlement":
+        return
+    contract = GoldenRecord.objects.filter(pk=attributes.get("contract_id")).first()
+    attributes["eligibility"] = eligibility.derive(
+        attributes,
+        contract=contract.attributes if contract else None,
+        customer=golden.customer.attributes if golden.customer_id else None,
+        today=timezone.localdate(),
+    )
+    lineage["eligibility"] = {"rule": "derived"}
 
 
 def rebuild(golden: GoldenRecord, *, reason: str, user: Any = None) -> bool:
@@ -176,43 +198,72 @@ def rebuild_many(golden_ids: Iterable[Any], *, reason: str, user: Any = None) ->
     return len(_rebuild_objects(goldens, reason=reason, user=user))
 
 
+# Changes of these customer or contract attributes change the eligibility of dependent entitlements.
+ELIGIBILITY_INPUTS = {"credit_hold", "payment_status", "status", "start_date", "end_date"}
+
+
 def _survive_into(
     golden: GoldenRecord, members: list[Member], rules: dict[str, tuple[str, list[str]]], *, created: bool
-) -> OutboxEvent | None:
-    """Apply survivorship to `golden` in memory; the event to write, or None if nothing changed."""
+) -> list[OutboxEvent]:
+    """Apply survivorship to `golden` in memory; the events to write (none if nothing changed)."""
     members.sort(key=lambda m: m.updated_at.timestamp() if m.updated_at else 0, reverse=True)
     survived = survive(golden.domain, members, rules, golden.pins)
+    relations = _relate(golden, survived.attributes, members)
+    _derive(golden, survived.attributes, survived.lineage)
     changed = sorted(
         key
         for key in survived.attributes.keys() | golden.attributes.keys()
         if survived.attributes.get(key) != golden.attributes.get(key)
     )
-    changed += _relate(golden, members)
+    changed += relations
     customer = golden.customer.name if golden.customer_id else ""
     name = display_name(golden.domain, survived.attributes, customer)
     if not created and not changed and survived.lineage == golden.lineage and name == golden.name:
-        return None
+        return []
+    before = (golden.attributes.get("eligibility") or {}).get("status")
     golden.attributes = survived.attributes
     golden.lineage = survived.lineage
     golden.name = name
     if not created:
         golden.version += 1
     golden.updated_at = timezone.now()
-    kind = "created" if created else "updated"
-    return _event(golden, kind, {"changed": changed, "attributes": golden.attributes})
+    golden.changed_attributes = changed
+    events = [
+        _event(
+            golden, "created" if created else "updated", {"changed": changed, "attributes": golden.attributes}
+        )
+    ]
+    after = (golden.attributes.get("eligibility") or {}).get("status")
+    if not created and before != after:
+        events.append(
+            _event(golden, "eligibility_changed", {"from": before, **golden.attributes["eligibility"]})
+        )
+    return events
+
+
+def _dependents(changed: list[GoldenRecord]) -> list[Any]:
+    """Entitlements whose eligibility may move because a customer or contract they rest on changed."""
+    touched = [g for g in changed if ELIGIBILITY_INPUTS & set(getattr(g, "changed_attributes", ()))]
+    customers = [g.pk for g in touched if g.domain == "customer"]
+    contracts = [str(g.pk) for g in touched if g.domain == "contract"]
+    if not customers and not contracts:
+        return []
+    rows = GoldenRecord.objects.filter(domain="entitlement", status=GoldenStatus.ACTIVE)
+    rows = rows.filter(customer__in=customers) | rows.filter(attributes__contract_id__in=contracts)
+    return list(rows.values_list("pk", flat=True))
 
 
 def _rebuild_objects(goldens: list[GoldenRecord], *, reason: str, user: Any = None) -> list[GoldenRecord]:
-    """Survivorship for each golden record; changed ones are saved with history and an event each."""
+    """Survivorship for each golden record; changed ones are saved with history and their events."""
     members_of = _members(g.pk for g in goldens)
     rules = {domain: _rules(domain) for domain in {g.domain for g in goldens}}
     changed: list[GoldenRecord] = []
     events: list[OutboxEvent] = []
     for golden in goldens:
-        event = _survive_into(golden, members_of.get(golden.pk, []), rules[golden.domain], created=False)
-        if event is not None:
+        written = _survive_into(golden, members_of.get(golden.pk, []), rules[golden.domain], created=False)
+        if written:
             changed.append(golden)
-            events.append(event)
+            events.extend(written)
     for golden in changed:
         GoldenRecord.objects.filter(pk=golden.pk).update(
             **{
@@ -227,6 +278,9 @@ def _rebuild_objects(goldens: list[GoldenRecord], *, reason: str, user: Any = No
             changed, update=True, default_user=user, default_change_reason=reason
         )
         OutboxEvent.objects.bulk_create(events)
+        dependents = _dependents(changed)
+        if dependents:
+            rebuild_many(dependents, reason=f"{reason} (eligibility inputs changed)", user=user)
     return changed
 
 

@@ -215,3 +215,28 @@ class SurvivorshipRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.domain}.{self.attribute}: {self.rule} {self.ranking}"
+
+
+class CodeMapping(models.Model):
+    """Reference data: one system's code for a product, mapped to the catalogue's canonical code.
+
+    The canonical code is the product's code in the owning catalogue (by default the ERP's SKU).
+    Ingest uses it to recognise one product under each system's code, contracts and entitlements to
+    resolve the products they name, and outbound sync to translate a code back into a system's own.
+    """
+
+    domain = models.CharField(max_length=16, choices=Domain.choices, default=Domain.PRODUCT)
+    system = models.ForeignKey(SourceSystem, on_delete=models.CASCADE, related_name="code_mappings")
+    code = models.CharField(max_length=80)
+    canonical_code = models.CharField(max_length=80, db_index=True)
+    owner = models.CharField(max_length=120, help_text="Who answers for this mapping (a person or team).")
+    note = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["domain", "system", "code"], name="uniq_code_mapping")]
+        ordering = ["canonical_code", "system__code"]
+
+    def __str__(self) -> str:
+        return f"{self.system_id}:{self.code} -> {self.canonical_code}"

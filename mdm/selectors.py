@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from io import StringIO
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -55,3 +56,79 @@ def xref_csv_lines(domain: str) -> Iterator[str]:
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def entitlement_check(customer: GoldenRecord, product: str | None = None, system: str | None = None) -> dict:
+    """May `customer` receive support now (for `product`, a code of `system` or a canonical code)?
+
+    Eligible when any of its entitlements (for that product) is eligible; otherwise the most telling
+    refusal: the customer's standing first, then the entitlement that ended last.
+    """
+    from .reference import canonical_code
+
+    entitlements = list(golden_records("entitlement").filter(customer=customer))
+    if product:
+        wanted = canonical_code(system, product) if system else product
+        entitlements = [
+            e for e in entitlements
+            if canonical_code(_entitlement_system(e), e.attributes.get("product_code") or "") == wanted
+        ]  # fmt: skip
+    if not entitlements:
+        return {"eligible": False, "status": "none", "reason": "no entitlement", "sla_level": None,
+                "entitlement_id": None}  # fmt: skip
+
+    def rank(e: GoldenRecord) -> tuple:
+        found = e.attributes.get("eligibility") or {}
+        return (
+            found.get("eligible", False),
+            found.get("status") == "suspended",
+            e.attributes.get("end_date") or "",
+        )
+
+    best = max(entitlements, key=rank)
+    found = best.attributes.get("eligibility") or {
+        "eligible": False,
+        "status": "unknown",
+        "reason": "not derived",
+    }
+    return {
+        "eligible": found["eligible"],
+        "status": found["status"],
+        "reason": found["reason"],
+        "sla_level": best.attributes.get("sla_level"),
+        "entitlement_id": best.pk,
+    }
+
+
+def _entitlement_system(entitlement: GoldenRecord) -> str:
+    first = entitlement.source_records.select_related("system").first()
+    return first.system.code if first else ""
+
+
+def hierarchy(golden: GoldenRecord) -> dict[str, list[GoldenRecord]]:
+    """Ancestors (nearest first) and all descendants of a customer."""
+    ancestors: list[GoldenRecord] = []
+    node = golden.parent
+    while node is not None and node.pk != golden.pk and node not in ancestors:
+        ancestors.append(node)
+        node = node.parent
+    descendants: list[GoldenRecord] = []
+    frontier = [golden.pk]
+    seen = {golden.pk}
+    while frontier:
+        children = list(GoldenRecord.objects.filter(parent__in=frontier, status=GoldenStatus.ACTIVE))
+        children = [c for c in children if c.pk not in seen]
+        seen.update(c.pk for c in children)
+        descendants.extend(children)
+        frontier = [c.pk for c in children]
+    return {"ancestors": ancestors, "descendants": descendants}
+
+
+def golden_as_of(golden: GoldenRecord, moment: Any) -> GoldenRecord | None:
+    """The golden record as it stood at `moment` (from its history), or None if it did not exist yet."""
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        return golden.history.as_of(moment)
+    except ObjectDoesNotExist:
+        return None

@@ -100,3 +100,38 @@ class SourceSystemSerializer(serializers.ModelSerializer):
     class Meta:
         model = SourceSystem
         fields = ["code", "name", "kind", "trust"]
+
+
+class EntitlementCheckQuerySerializer(serializers.Serializer):
+    customer = serializers.UUIDField(required=False, help_text="The customer's golden ID.")
+    system = serializers.SlugField(required=False, help_text="With source_id: a system's own customer ID.")
+    source_id = serializers.CharField(required=False, max_length=120)
+    product = serializers.CharField(required=False, max_length=80, help_text="A product code.")
+    product_system = serializers.SlugField(required=False, help_text="Whose code `product` is.")
+
+    def validate(self, data: dict) -> dict:
+        if not data.get("customer") and not (data.get("system") and data.get("source_id")):
+            raise serializers.ValidationError("Give customer (a golden ID) or system and source_id.")
+        return data
+
+
+class EntitlementCheckSerializer(serializers.Serializer):
+    customer_id = serializers.UUIDField()
+    eligible = serializers.BooleanField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+    sla_level = serializers.CharField(allow_null=True)
+    entitlement_id = serializers.UUIDField(allow_null=True)
+
+
+class HierarchySerializer(serializers.Serializer):
+    ancestors = GoldenRecordSerializer(many=True)
+    descendants = GoldenRecordSerializer(many=True)
+
+
+class CodeMappingSerializer(serializers.Serializer):
+    system = serializers.SlugField()
+    code = serializers.CharField(max_length=80)
+    canonical_code = serializers.CharField(max_length=80)
+    owner = serializers.CharField(max_length=120)
+    note = serializers.CharField(required=False, allow_blank=True)

@@ -11,6 +11,10 @@ urlpatterns = [
     path("xref/", views.XrefLookupView.as_view(), name="xref-lookup"),
     path("xref/<str:domain>/export/", views.XrefExportView.as_view(), name="xref-export"),
     path("systems/", views.SourceSystemList.as_view(), name="systems"),
+    path("entitlements/check/", views.EntitlementCheckView.as_view(), name="entitlement-check"),
+    path("quality/", views.QualityView.as_view(), name="quality"),
+    path("reference/unmapped/", views.UnmappedCodesView.as_view(), name="unmapped-codes"),
+    path("reference/mappings/", views.CodeMappingView.as_view(), name="code-mappings"),
     path("systems/<slug:system>/<str:domain>/records/", views.IngestView.as_view(), name="ingest"),
     *router.urls,
 ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from typing import Any
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status, viewsets
@@ -15,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mdm import selectors
+from mdm import quality, reference, selectors
 from mdm.choices import Domain, QuarantineStatus
 from mdm.filtersets import GoldenRecordFilterSet, QuarantinedRecordFilterSet
 from mdm.ingest import ingest_records, replay_quarantined
@@ -99,9 +102,93 @@ class GoldenRecordViewSet(viewsets.ReadOnlyModelViewSet):
             )
             response["Location"] = request.build_absolute_uri(f"../{golden.pk}/")
             return response
+        as_of = request.query_params.get("as_of")
+        if as_of:
+            return self._as_of(golden, as_of)
         response = Response(s.GoldenDetailSerializer(golden).data)
         response["ETag"] = f'"{golden.pk}-{golden.version}"'
         return response
+
+    def _as_of(self, golden: Any, raw: str) -> Response:
+        moment = parse_datetime(raw) or (parse_date(raw) and datetime.combine(parse_date(raw), time.max))
+        if not moment:
+            raise ApiError("invalid", "as_of must be an ISO 8601 date or date-time.", 400, {"as_of": [raw]})
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, UTC)
+        past = selectors.golden_as_of(golden, moment)
+        if past is None:
+            raise ApiError("not_yet_created", "The golden record did not exist at that moment.", 404)
+        return Response({**s.GoldenRecordSerializer(past).data, "as_of": moment.isoformat()})
+
+    @extend_schema(responses={200: s.HierarchySerializer})
+    @action(detail=True)
+    def hierarchy(self, request: Request, pk: str) -> Response:
+        """Ancestors (nearest first) and descendants of a customer."""
+        golden, _ = selectors.golden_lookup(pk)
+        if golden is None:
+            raise ApiError("golden_record_not_found", "No golden record has this ID.", 404)
+        return Response(s.HierarchySerializer(selectors.hierarchy(golden)).data)
+
+
+class EntitlementCheckView(APIView):
+    """Is this customer entitled to support now? For a support desk to call at case creation."""
+
+    @extend_schema(
+        parameters=[s.EntitlementCheckQuerySerializer], responses={200: s.EntitlementCheckSerializer}
+    )
+    def get(self, request: Request) -> Response:
+        query = s.EntitlementCheckQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        if data.get("customer"):
+            customer, _ = selectors.golden_lookup(data["customer"])
+        else:
+            record = selectors.source_record(
+                system=data["system"], domain="customer", source_id=data["source_id"]
+            )
+            customer = selectors.golden_lookup(record.golden_id)[0] if record and record.golden_id else None
+        if customer is None or customer.domain != "customer":
+            raise ApiError("customer_not_found", "The hub knows no such customer.", 404)
+        answer = selectors.entitlement_check(customer, data.get("product"), data.get("product_system"))
+        return Response(s.EntitlementCheckSerializer({"customer_id": customer.pk, **answer}).data)
+
+
+class QualityView(APIView):
+    """Data-quality figures: duplicates, completeness, review backlog, unmapped codes, mismatches."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        return Response(quality.figures())
+
+
+class UnmappedCodesView(APIView):
+    """Product codes named by contracts or entitlements that resolve to no product."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        return Response({"results": reference.unmapped_codes()})
+
+
+class CodeMappingView(APIView):
+    """Map a system's product code to the catalogue's canonical code (staff only: governed data)."""
+
+    @extend_schema(request=s.CodeMappingSerializer, responses={201: s.CodeMappingSerializer})
+    def post(self, request: Request) -> Response:
+        if key_of(request) is not None:
+            raise ApiError(
+                "staff_only", "Code mappings are governed: a signed-in data steward changes them.", 403
+            )
+        body = s.CodeMappingSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        system = SourceSystem.objects.filter(code=data.pop("system")).first()
+        if system is None:
+            raise ApiError("unknown_system", "No such source system.", 404)
+        mapping = reference.map_code(system=system, canonical=data.pop("canonical_code"), **data)
+        _audit(
+            request, "map_code", f"{system.code}:{mapping.code}", {"canonical_code": mapping.canonical_code}
+        )
+        return Response({**body.validated_data}, status=status.HTTP_201_CREATED)
 
 
 class IngestView(APIView):

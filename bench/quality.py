@@ -1,0 +1,136 @@
+"""Match-quality benchmark: the labelled customer set through the hub's real ingest and matching.
+
+    python bench/quality.py [--database-url URL] [--no-splink]
+
+Loads ../shared/bench/customers/*.csv with `import_records` (each chunk resolved incrementally, as in
+production), exports the cross-reference and scores it; then re-resolves the domain in batch
+(`resolve customer`) and scores again, with the agreement between the two modes. Beside it, the
+Splink baseline (bench/splink_baseline.py) on the same records. Prints one table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import io
+import json
+import resource
+import subprocess
+import sys
+import time
+from itertools import combinations
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._hub import DATA, ROOT, SYSTEMS, fresh_hub
+
+
+def _scorer():
+    spec = importlib.util.spec_from_file_location("score", DATA.parent / "score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _export(path: Path) -> dict[tuple[str, str], str]:
+    from django.core.management import call_command
+
+    call_command("export_xref", "customer", "-o", str(path))
+    score = _scorer()
+    return score.load(str(path), "golden_id")
+
+
+def _pairs(xref: dict[tuple[str, str], str]) -> set[tuple]:
+    clusters: dict[str, list] = {}
+    for key, golden in xref.items():
+        clusters.setdefault(golden, []).append(key)
+    return {tuple(sorted(p)) for members in clusters.values() for p in combinations(sorted(members), 2)}
+
+
+def _agreement(a: dict, b: dict) -> float:
+    """Share of pairs placed together by either mode that both modes place together."""
+    pa, pb = _pairs(a), _pairs(b)
+    union = pa | pb
+    return len(pa & pb) / len(union) if union else 1.0
+
+
+def _blocking_recall(truth: dict[tuple[str, str], str]) -> float:
+    """Share of true pairs whose records share at least one stored blocking key."""
+    from matching.models import BlockingKey
+
+    keys: dict[tuple[str, str], set[str]] = {}
+    rows = BlockingKey.objects.filter(domain="customer").values_list(
+        "record__system__code", "record__source_id", "key"
+    )
+    for system, source_id, key in rows.iterator(chunk_size=20000):
+        keys.setdefault((system, source_id), set()).add(key)
+    true_pairs = _pairs(truth)
+    found = sum(1 for a, b in true_pairs if keys.get(a, set()) & keys.get(b, set()))
+    return found / len(true_pairs) if true_pairs else 1.0
+
+
+def _open_reviews() -> int:
+    from matching.models import ReviewTask
+
+    return ReviewTask.objects.filter(domain="customer", status="open").count()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url")
+    parser.add_argument("--no-splink", action="store_true")
+    args = parser.parse_args()
+    var = fresh_hub(args.database_url)
+    from django.core.management import call_command
+    from django.db import connection
+
+    score = _scorer()
+    truth = score.load(str(DATA / "truth.csv"), "entity_id")
+    rows: list[tuple[str, dict]] = []
+
+    started = time.perf_counter()
+    for system in SYSTEMS:
+        call_command(
+            "import_records",
+            system,
+            "customer",
+            str(DATA / f"{system}.csv"),
+            verbosity=0,
+            stdout=io.StringIO(),
+        )
+    incremental_seconds = time.perf_counter() - started
+    incremental = _export(var / "xref-incremental.csv")
+    rows.append(("hub incremental", {**score.score(truth, incremental), "reviews": _open_reviews(),
+                                     "wall_seconds": round(incremental_seconds, 1)}))  # fmt: skip
+    blocking_recall = _blocking_recall(truth)
+
+    started = time.perf_counter()
+    call_command("resolve", "customer", stdout=io.StringIO())
+    batch_seconds = time.perf_counter() - started
+    batch = _export(var / "xref-batch.csv")
+    rows.append(("hub batch", {**score.score(truth, batch), "reviews": _open_reviews(),
+                               "wall_seconds": round(batch_seconds, 1)}))  # fmt: skip
+    for _, figures in rows:
+        figures["blocking_recall"] = round(blocking_recall, 4)
+
+    if not args.no_splink:
+        out = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "splink_baseline.py"), "--data", str(DATA),
+             "--out", str(var / "splink-xref.csv"), "--json"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        rows.append(("splink", json.loads(out.stdout.strip().splitlines()[-1])))
+
+    print(f"database: {connection.vendor}; records: {len(truth)}; true entities: {len(set(truth.values()))}")
+    columns = ("precision", "recall", "f1", "bcubed_f1", "blocking_recall", "reviews", "wall_seconds")
+    print(f"{'':18}" + "".join(f"{c:>16}" for c in columns))
+    for name, figures in rows:
+        print(f"{name:18}" + "".join(f"{figures.get(c, '-')!s:>16}" for c in columns))
+    print(f"incremental vs batch agreement (pairs): {_agreement(incremental, batch):.4f}")
+    print(f"review tasks per record: {rows[1][1]['reviews'] / len(truth):.3%}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"hub peak memory: {peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
