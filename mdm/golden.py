@@ -173,8 +173,15 @@ def _relate(golden: GoldenRecord, attributes: dict[str, Any], members: list[Memb
     return changed
 
 
-def _derive(golden: GoldenRecord, attributes: dict[str, Any], lineage: dict[str, Any]) -> None:
-    """Attributes derived from other golden records: an entitlement's eligibility."""
+def _derive(
+    golden: GoldenRecord, attributes: dict[str, Any], lineage: dict[str, Any], members: list[Member]
+) -> None:
+    """Derived attributes: a product's code in each system; an entitlement's eligibility."""
+    if golden.domain == "product":
+        codes = {m.system: m.attributes["code"] for m in reversed(members) if m.attributes.get("code")}
+        if codes:
+            attributes["codes"] = dict(sorted(codes.items()))
+            lineage["codes"] = {"rule": "derived"}
     if golden.domain != "entitlement":
         return
     contract = GoldenRecord.objects.filter(pk=attributes.get("contract_id")).first()
@@ -209,7 +216,7 @@ def _survive_into(
     members.sort(key=lambda m: m.updated_at.timestamp() if m.updated_at else 0, reverse=True)
     survived = survive(golden.domain, members, rules, golden.pins)
     relations = _relate(golden, survived.attributes, members)
-    _derive(golden, survived.attributes, survived.lineage)
+    _derive(golden, survived.attributes, survived.lineage, members)
     changed = sorted(
         key
         for key in survived.attributes.keys() | golden.attributes.keys()

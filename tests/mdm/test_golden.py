@@ -249,7 +249,9 @@ def test_code_mapping_joins_products_and_unmapped_codes_are_listed(erp, billing,
     assert {u["code"] for u in reference.unmapped_codes()} == {"plan_x"}
     with on_commit():
         reference.map_code(system=billing, code="plan_cpp", canonical="SKU-CPP", owner="catalogue team")
-    assert golden_of(erp, "product", "item-1") == golden_of(billing, "product", "prod_1")
+    product = golden_of(erp, "product", "item-1")
+    assert product == golden_of(billing, "product", "prod_1")
+    assert product.attributes["codes"] == {"billing": "plan_cpp", "erp": "SKU-CPP"}
     assert reference.translate("SKU-CPP", from_system="erp", to_system="billing") == "plan_cpp"
     assert reference.translate("plan_cpp", from_system="billing", to_system="erp") == "SKU-CPP"
 

@@ -6,6 +6,7 @@ Migrates, creates a demo steward, loads the demo records of several systems thro
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from mdm.models import SourceSystem
+from mdm.models import CodeMapping, SourceSystem
+from mdm.reference import map_code
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 # Load order matters: customers before the contracts and entitlements that name them.
@@ -51,8 +53,17 @@ class Command(BaseCommand):
 
     def _load(self) -> None:
         files = sorted(
-            DEMO_DIR.glob("*.csv"), key=lambda p: (DOMAIN_ORDER.index(p.stem.split("-")[0]), p.name)
+            DEMO_DIR.glob("*-*.csv"), key=lambda p: (DOMAIN_ORDER.index(p.stem.split("-")[0]), p.name)
         )
         for path in files:
             domain, system = path.stem.split("-", 1)
+            if domain == "contract" and not CodeMapping.objects.exists():
+                self._map_codes()
             call_command("import_records", system, domain, str(path), verbosity=0, stdout=self.stdout)
+
+    def _map_codes(self) -> None:
+        """The catalogue team's mappings: one product under each system's code."""
+        with (DEMO_DIR / "mappings.csv").open(newline="") as handle:
+            for row in csv.DictReader(handle):
+                system = SourceSystem.objects.get(code=row["system"])
+                map_code(system=system, code=row["code"], canonical=row["canonical_code"], owner=row["owner"])
