@@ -327,6 +327,9 @@ def split(record: SourceRecord, *, reason: str, user: Any = None) -> GoldenRecor
         _save(old, reason, user)
         emit(old, "split", {"record": record.pk, "new_golden_id": str(golden.pk)})
         rebuild(old, reason=reason, user=user)
+        # Contracts, entitlements and subsidiaries that name the split-off record follow it.
+        dependents = GoldenRecord.objects.filter(customer=old) | GoldenRecord.objects.filter(parent=old)
+        rebuild_many(list(dependents.values_list("pk", flat=True)), reason=reason, user=user)
     return golden
 
 

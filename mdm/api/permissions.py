@@ -14,8 +14,13 @@ def key_of(request: Any) -> ApiKey | None:
     return request.auth if isinstance(request.auth, ApiKey) else None
 
 
+# Console roles (groups) whose members may read the API with their session.
+READER_GROUPS = ("viewer", "steward", "admin")
+
+
 class HasScope(permissions.BasePermission):
-    """Reads need the `read` scope, writes the `write` scope; signed-in staff may do both."""
+    """Reads need the `read` scope, writes the `write` scope; signed-in staff may do both, and
+    signed-in console users (viewer, steward, admin) may read."""
 
     message = "This API key lacks the scope this request needs."
 
@@ -25,7 +30,13 @@ class HasScope(permissions.BasePermission):
             needed = Scope.READ if request.method in permissions.SAFE_METHODS else Scope.WRITE
             return needed in key.scopes
         user = getattr(request, "user", None)
-        return bool(user and user.is_authenticated and user.is_staff)
+        if not (user and user.is_authenticated):
+            return False
+        if user.is_staff:
+            return True
+        return (
+            request.method in permissions.SAFE_METHODS and user.groups.filter(name__in=READER_GROUPS).exists()
+        )
 
 
 def may_write_as(request: Any, system_code: str) -> bool:
