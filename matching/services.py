@@ -330,3 +330,41 @@ def _replace_reviews(domain: str, reviews: list[tuple[int, int, Any]]) -> None:
     )
     for a, b, score in reviews:
         _open_review(domain, a, b, score)
+
+
+def search(domain: str, attributes: dict[str, Any], *, limit: int = 5) -> list[dict[str, Any]]:
+    """Search before create: the golden records a new record would match, best first, explained.
+
+    The record is not stored; its blocking keys find candidates through the index, as for an
+    incremental match, and each golden record is scored by its best-matching member.
+    """
+    from mdm.ingest import features_for
+
+    match_settings, model = load_settings(match_config(domain))
+    model = model or MatchModel.from_settings(match_settings)
+    feats = features_for(attributes.get("system") or "", domain, attributes)
+    keys = set(blocking_keys(domain, feats))
+    members = _key_members(domain, keys, match_settings.max_block)
+    ids = {pk for pks in members.values() for pk in pks}
+    best: dict[str, tuple[Any, int]] = {}
+    held = SourceRecord.objects.filter(pk__in=ids, golden__isnull=False).values_list(
+        "pk", "features", "golden_id"
+    )
+    for pk, features, golden_id in held:
+        score = model.score(feats, features)
+        if score.weight >= match_settings.lower_threshold and (
+            str(golden_id) not in best or score.weight > best[str(golden_id)][0].weight
+        ):
+            best[str(golden_id)] = (score, pk)
+    ranked = sorted(best.items(), key=lambda item: -item[1][0].weight)[:limit]
+    goldens = GoldenRecord.objects.in_bulk([golden_id for golden_id, _ in ranked])
+    return [
+        {
+            "golden_id": golden_id,
+            "name": goldens[golden_id].name if golden_id in goldens else "",
+            "decision": "match" if score.weight >= match_settings.upper_threshold else "possible",
+            "matched_record": pk,
+            **score.to_dict(),
+        }
+        for golden_id, (score, pk) in ranked
+    ]

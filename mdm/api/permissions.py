@@ -25,10 +25,11 @@ class HasScope(permissions.BasePermission):
     message = "This API key lacks the scope this request needs."
 
     def has_permission(self, request: Any, view: Any) -> bool:
+        # A view whose POST only asks a question (search before create) says so with `reads_only`.
+        reads = request.method in permissions.SAFE_METHODS or getattr(view, "reads_only", False)
         key = key_of(request)
         if key is not None:
-            needed = Scope.READ if request.method in permissions.SAFE_METHODS else Scope.WRITE
-            return needed in key.scopes
+            return (Scope.READ if reads else Scope.WRITE) in key.scopes
         user = getattr(request, "user", None)
         if not (user and user.is_authenticated):
             return False

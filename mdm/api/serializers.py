@@ -135,3 +135,26 @@ class CodeMappingSerializer(serializers.Serializer):
     canonical_code = serializers.CharField(max_length=80)
     owner = serializers.CharField(max_length=120)
     note = serializers.CharField(required=False, allow_blank=True)
+
+
+class MatchSearchSerializer(serializers.Serializer):
+    attributes = serializers.DictField(help_text="Canonical attributes of a record not yet in any system.")
+    limit = serializers.IntegerField(min_value=1, max_value=50, default=5)
+
+
+class ContributionSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    level = serializers.CharField()
+    weight = serializers.FloatField()
+    left = serializers.JSONField(allow_null=True)
+    right = serializers.JSONField(allow_null=True)
+
+
+class MatchCandidateSerializer(serializers.Serializer):
+    golden_id = serializers.UUIDField()
+    name = serializers.CharField()
+    decision = serializers.ChoiceField(choices=["match", "possible"])
+    matched_record = serializers.IntegerField()
+    weight = serializers.FloatField(help_text="Match weight: log2 of the Bayes factor, prior included.")
+    probability = serializers.FloatField()
+    contributions = ContributionSerializer(many=True)

@@ -18,11 +18,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from matching import services as match_services
 from mdm import quality, reference, selectors
 from mdm.choices import Domain, QuarantineStatus
 from mdm.filtersets import GoldenRecordFilterSet, QuarantinedRecordFilterSet
 from mdm.ingest import ingest_records, replay_quarantined
 from mdm.models import AuditEntry, QuarantinedRecord, SourceSystem
+from mdm.schemas import validate
 
 from . import serializers as s
 from .errors import ApiError
@@ -151,6 +153,24 @@ class EntitlementCheckView(APIView):
             raise ApiError("customer_not_found", "The hub knows no such customer.", 404)
         answer = selectors.entitlement_check(customer, data.get("product"), data.get("product_system"))
         return Response(s.EntitlementCheckSerializer({"customer_id": customer.pk, **answer}).data)
+
+
+class MatchSearchView(APIView):
+    """Search before create: the golden records a new record would match, with explanations."""
+
+    reads_only = True
+
+    @extend_schema(request=s.MatchSearchSerializer, responses={200: s.MatchCandidateSerializer(many=True)})
+    def post(self, request: Request, domain: str) -> Response:
+        if domain not in Domain.values:
+            raise ApiError("unknown_domain", f"Unknown domain {domain!r}.", 404)
+        body = s.MatchSearchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        clean, errors = validate(domain, {"source_id": "search", **body.validated_data["attributes"]})
+        if errors:
+            raise ApiError("invalid", "The attributes are not valid.", 400, errors)
+        results = match_services.search(domain, clean, limit=body.validated_data["limit"])
+        return Response({"results": s.MatchCandidateSerializer(results, many=True).data})
 
 
 class QualityView(APIView):

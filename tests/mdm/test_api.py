@@ -150,3 +150,26 @@ def test_schema_and_docs_are_open():
     paths = schema.json()["paths"]
     assert "/api/v1/xref/" in paths and "/api/v1/systems/{system}/{domain}/records/" in paths
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_search_before_create_returns_explained_candidates(crm, erp, ingest, key_client):
+    ingest(crm, "customer", ACME, {"source_id": "2", "name": "Zeta Holdings", "country": "GB"})
+    record = SourceRecord.objects.get(source_id="001A")
+    client = key_client(erp, "read")
+    body = {
+        "attributes": {
+            "name": "ACME Widgets Incorporated",
+            "website": "http://acme-widgets.com/about",
+            "country": "USA",
+        }
+    }
+    response = client.post("/api/v1/match/customer/search/", body, format="json")
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    assert results[0]["golden_id"] == str(record.golden_id)
+    assert all(r["golden_id"] != str(SourceRecord.objects.get(source_id="2").golden_id) for r in results)
+    fields = {c["field"]: c for c in results[0]["contributions"]}
+    assert fields["domain"]["weight"] > 0 and "name" in fields
+    assert abs(sum(c["weight"] for c in results[0]["contributions"]) - results[0]["weight"]) < 0.01
+    bad = client.post("/api/v1/match/customer/search/", {"attributes": {"birth_date": "x"}}, format="json")
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid"
