@@ -21,11 +21,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from matching.features import features as match_features
-
 from .choices import Outcome, QuarantineStatus
 from .models import QuarantinedRecord, SourceRecord, SourceSystem
-from .reference import canonical_code
 from .schemas import SCHEMAS, Errors, describe, validate
 
 CHUNK = 1000
@@ -212,7 +209,7 @@ def _upsert(
             return Outcome.STALE, None
         held.raw = _jsonable(payload)
         held.attributes = clean
-        held.features = features_for(system.code, domain, clean)
+        held.features = {}  # stale now; matching recomputes them off the ingest path
         held.fingerprint = print_
         held.source_updated_at = modified or held.source_updated_at
         held.updated_at = timezone.now()
@@ -223,18 +220,11 @@ def _upsert(
         source_id=clean["source_id"],
         raw=_jsonable(payload),
         attributes=clean,
-        features=features_for(system.code, domain, clean),
+        features={},
         fingerprint=print_,
         source_updated_at=modified,
     )
     return Outcome.CREATED, record
-
-
-def features_for(system: str, domain: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
-    """Match features of a record; a product's code is compared as its canonical (mapped) code."""
-    if domain == "product" and attributes.get("code"):
-        attributes = {**attributes, "code": canonical_code(system, attributes["code"])}
-    return match_features(domain, attributes)
 
 
 def _missing_references(

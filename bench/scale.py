@@ -1,0 +1,158 @@
+"""Scale benchmark: larger data of the benchmark's shape, batch-resolved, then per-record latencies.
+
+    python bench/scale.py --records 100000 [--database-url URL]
+
+Generates N customer records from the labelled set: copy k of a row becomes another organisation
+(a distinct word added to its name, its identifiers shifted), so duplicates stay within a copy and
+names repeat across copies as real namesakes do. Loads them with `import_records --no-resolve`,
+resolves the domain in batch (`resolve customer`), then measures, against everything held:
+incremental resolution of one new record (ingest + match + golden record, p50/p95) and search
+before create (p50/p95). Prints wall times, rates and peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import random
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._hub import DATA, SYSTEMS, fresh_hub
+
+WORDS = [
+    "Alder",
+    "Birch",
+    "Cedar",
+    "Delta",
+    "Ember",
+    "Falcon",
+    "Garnet",
+    "Harbor",
+    "Indigo",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+    "Meridian",
+    "Nimbus",
+    "Onyx",
+    "Pioneer",
+    "Quartz",
+    "Raven",
+    "Summit",
+    "Tundra",
+    "Umber",
+    "Vertex",
+    "Willow",
+    "Xenon",
+    "Yarrow",
+    "Zephyr",
+]
+
+
+def _shift_digits(value: str, k: int) -> str:
+    return "".join(str((int(c) + k) % 10) if c.isdigit() else c for c in value)
+
+
+def _copy(row: dict[str, str], k: int) -> dict[str, str]:
+    """Copy k of a row: another organisation of the same shape."""
+    if k == 0:
+        return row
+    word = f"{WORDS[k % len(WORDS)]}{k // len(WORDS) or ''}"
+    out = dict(row)
+    out["source_id"] = f"{row['source_id']}-{k}"
+    for field in ("name", "legal_name"):
+        if row[field]:
+            out[field] = f"{word} {row[field]}"
+    for field in ("website", "email"):
+        if row[field] and "." in row[field]:
+            host, _, rest = row[field].rpartition(".")
+            out[field] = f"{host}{word.lower()}.{rest}"
+    for field in ("tax_id", "phone", "postal_code"):
+        out[field] = _shift_digits(row[field], k)
+    out["parent_source_id"] = f"{row['parent_source_id']}-{k}" if row["parent_source_id"] else ""
+    return out
+
+
+def _write(records: int, folder: Path) -> dict[str, Path]:
+    per_system = {s: list(csv.DictReader((DATA / f"{s}.csv").open())) for s in SYSTEMS}
+    total = sum(len(rows) for rows in per_system.values())
+    copies = max(1, -(-records // total))
+    paths = {}
+    for system, rows in per_system.items():
+        paths[system] = folder / f"{system}.csv"
+        share = round(records * len(rows) / total)
+        with paths[system].open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            written = 0
+            for k in range(copies):
+                for row in rows:
+                    if written == share:
+                        break
+                    writer.writerow(_copy(row, k))
+                    written += 1
+    return paths
+
+
+def _percentiles(samples: list[float]) -> str:
+    samples = sorted(samples)
+    p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
+    return f"p50 {statistics.median(samples) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--database-url")
+    parser.add_argument("--samples", type=int, default=200)
+    args = parser.parse_args()
+    var = fresh_hub(args.database_url)
+    from django.core.management import call_command
+
+    from matching.services import search
+    from mdm.ingest import ingest_records
+    from mdm.models import SourceRecord, SourceSystem
+
+    paths = _write(args.records, var)
+    started = time.perf_counter()
+    for system, path in paths.items():
+        call_command(
+            "import_records", system, "customer", str(path), "--no-resolve", verbosity=0, stdout=io.StringIO()
+        )
+    ingest_seconds = time.perf_counter() - started
+    held = SourceRecord.objects.count()
+    print(f"records: {held}; ingest {ingest_seconds:.0f}s = {held / ingest_seconds:.0f} records/s")
+    started = time.perf_counter()
+    out = io.StringIO()
+    call_command("resolve", "customer", stdout=out)
+    resolve_seconds = time.perf_counter() - started
+    print(f"batch resolution {resolve_seconds:.0f}s: {out.getvalue().strip()}")
+    print(f"end to end {ingest_seconds + resolve_seconds:.0f}s for {held} records")
+
+    rng = random.Random(7)
+    rows = list(csv.DictReader(paths["crm"].open()))
+    crm = SourceSystem.objects.get(code="crm")
+    incremental, searching = [], []
+    for n in range(args.samples):
+        row = {**rng.choice(rows)}
+        row["source_id"] = f"new-{n}"
+        row["name"] = row["name"].upper()
+        started = time.perf_counter()
+        ingest_records(system=crm, domain="customer", payloads=[row], received_via="bench")
+        incremental.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        search("customer", {k: v for k, v in row.items() if v}, limit=5)
+        searching.append(time.perf_counter() - started)
+    print(f"incremental resolution of one new record against {held}: {_percentiles(incremental)}")
+    print(f"search before create against {held}: {_percentiles(searching)}")
+    print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
