@@ -125,13 +125,16 @@ def cluster(
     must_link: Iterable[tuple[int, int]] = (),
     cannot_link: Iterable[tuple[int, int]] = (),
     ambiguity_margin: float | None = None,
+    ambiguous: set[int] | None = None,
 ) -> ClusterResult:
     """Strongest-edge-first merging with cluster-level checks; judgements bind.
 
     With ``ambiguity_margin``, a cluster (the smaller side of an edge) that also links, nearly as
     strongly, to a third cluster that cannot merge with the other side is not merged: which one it
     belongs to is a steward's call (a support record naming only a namesake's name and domain).
+    Records in ``ambiguous`` (judged so up front, independently of the order) are never auto-linked.
     """
+    held = set(ambiguous or ())
     cs = _Clusters(ids)
     edges = sorted(edges, key=lambda e: (-e[2], e[0], e[1]))
     adjacency: dict[int, list[tuple[int, float]]] = {}
@@ -150,6 +153,9 @@ def cluster(
             break
         ra, rb = cs.find(a), cs.find(b)
         if ra == rb:
+            continue
+        if a in held or b in held:
+            refused.append((a, b, "ambiguous"))
             continue
         if ambiguity_margin is not None:
             small, big = (ra, rb) if len(cs.members[ra]) <= len(cs.members[rb]) else (rb, ra)

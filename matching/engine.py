@@ -3,7 +3,15 @@
 Batch (``resolve_batch``): blocking keys → candidate pairs (oversized blocks sub-blocked) → model
 (EM-fitted unless one is given) → score every candidate pair → strongest-edge-first clustering with
 cluster-level checks (``matching.cluster``) → review tasks for the pairs between the thresholds, or
-refused for weak linkage, whose clusters stayed apart (one task per pair of clusters, the best pair).
+refused for weak linkage or ambiguity, whose clusters stayed apart. Reviews are deduplicated: one per
+pair of clusters (the best pair), only to a record's best candidate, and at most one open review per
+record (strongest first); a pair below the link threshold is only asked about if its two clusters could
+become one (``check_merge``), since otherwise the other members already answer "no".
+
+Ambiguity: a *sparse* record (no tax ID, phone, address or person identifiers — a support ticket's
+name, domain and country) whose strong links include two records that are incompatible with each
+other (namesakes) cannot be told apart from data; it is never auto-linked and goes to review. The test
+is made per record from its links, so batch and incremental apply it the same way in any order.
 
 Incremental (``resolve_one``): the caller looks the new record's blocking keys up in its index and
 passes the candidates — ideally with the other members of their clusters, so that the merge check
@@ -11,7 +19,8 @@ sees the whole cluster. Candidates are grouped by cluster; the strongest cluster
 at or above the upper threshold and that passes the same ``check_merge`` as batch is linked; other
 qualifying clusters that are compatible with it are returned in ``merge_clusters`` (the new record
 bridges them, as batch would have merged them). Otherwise the best pair above the lower threshold
-becomes a review task, else the record starts a new cluster.
+becomes a review task, else the record starts a new cluster. A sparse record between namesakes
+becomes a review (see above).
 """
 
 from __future__ import annotations
@@ -78,6 +87,29 @@ class _Scorer:
         return bool(self.model.conflicts(s)) or parent_conflict(self.feats[a], self.feats[b])
 
 
+# a record carrying none of these identifies its party by name, domain and country alone
+_IDENTIFYING = ("tax_id", "phone", "street", "postal", "national_id", "birth_date")
+MAX_RIVALS = 30
+
+
+def is_sparse(f: Mapping[str, Any]) -> bool:
+    return not any(f.get(k) for k in _IDENTIFYING)
+
+
+def has_rivals(strong: list[tuple[int, float]], scorer: _Scorer, settings: MatchSettings) -> bool:
+    """Do the records a sparse record links to (``(id, weight)``, strongest first) include two that
+    are incompatible — namesakes it cannot tell apart? Then it is a steward's call, in any order."""
+    if len(strong) < 2:
+        return False
+    near = [x for x, w in strong if w >= strong[0][1] - settings.ambiguity_margin][:MAX_RIVALS]
+    for i, x in enumerate(near):
+        for y in near[i + 1 :]:
+            s = scorer.score(x, y)
+            if s.weight < settings.cluster_min_weight or scorer.conflict(x, y, s):
+                return True
+    return False
+
+
 def resolve_batch(
     records: dict[int, dict],
     settings: MatchSettings,
@@ -110,6 +142,17 @@ def resolve_batch(
         s = scorer.score(a, b)
         if s.weight >= settings.lower_threshold:
             edges.append((a, b, s.weight))
+    strong: dict[int, list[tuple[int, float]]] = {}
+    for a, b, w in edges:
+        if w >= settings.upper_threshold:
+            strong.setdefault(a, []).append((b, w))
+            strong.setdefault(b, []).append((a, w))
+    ambiguous = set()
+    for rid, links in strong.items():
+        if is_sparse(feats[rid]):
+            links.sort(key=lambda x: (-x[1], x[0]))
+            if has_rivals(links, scorer, settings):
+                ambiguous.add(rid)
     t_score = time.perf_counter()
 
     result = cluster(
@@ -123,6 +166,7 @@ def resolve_batch(
         must_link=must,
         cannot_link=cannot,
         ambiguity_margin=settings.ambiguity_margin,
+        ambiguous=ambiguous,
     )
     cluster_of = {rid: i for i, members in enumerate(result.clusters) for rid in members}
     refused_weak = {pair_key(a, b) for a, b, why in result.refused if why in ("weak_link", "ambiguous")}
@@ -139,7 +183,38 @@ def resolve_batch(
         ck = pair_key(ca, cb)
         if ck not in best or w > best[ck][2]:
             best[ck] = (a, b, w)
-    reviews = [(a, b, scorer.score(a, b)) for a, b, _ in sorted(best.values(), key=lambda e: -e[2])]
+    # one open review per record at most: strongest first, a pair whose record is already in a review
+    # waits (a steward's answer changes the clusters, and the next run asks the next question)
+    top: dict[int, float] = {}
+    for a, b, w in best.values():
+        for x in (a, b):
+            top[x] = max(top.get(x, w), w)
+    reviews = []
+    in_review: set[int] = set()
+    review_kinds = {"below_upper": 0, "refused": 0, "incompatible_skipped": 0}
+    for a, b, w in sorted(best.values(), key=lambda e: (-e[2], e[0], e[1])):
+        if a in in_review or b in in_review or (w < top[a] and w < top[b]):
+            continue  # only to a record's best candidate
+        if w < settings.upper_threshold:
+            # a pair below the link threshold is worth a steward's time only if the two clusters could
+            # become one: if the other members already clearly differ, "no" is the answer
+            check = check_merge(
+                result.clusters[cluster_of[a]],
+                result.clusters[cluster_of[b]],
+                scorer.score,
+                scorer.conflict,
+                cannot=cannot,
+                min_weight=settings.cluster_min_weight,
+                mean_weight=settings.cluster_mean_weight,
+            )
+            if not check.ok:
+                review_kinds["incompatible_skipped"] += 1
+                continue
+            review_kinds["below_upper"] += 1
+        else:
+            review_kinds["refused"] += 1
+        in_review.update((a, b))
+        reviews.append((a, b, scorer.score(a, b)))
     t_end = time.perf_counter()
     families: dict[str, int] = {}
     for ks in keys.values():
@@ -152,6 +227,8 @@ def resolve_batch(
         "clusters": len(result.clusters),
         "reviews": len(reviews),
         "refused_merges": len(result.refused),
+        "ambiguous_records": len(ambiguous),
+        "review_kinds": review_kinds,
         "blocking": block_stats,
         "keys_by_family": families,
         "em": fit_info,
@@ -203,6 +280,20 @@ def resolve_one(
         s_best, m_best = max(scored, key=lambda x: (x[0].weight, -x[1]))
         ranked.append((s_best.weight, key, m_best, s_best, members))
     ranked.sort(key=lambda r: (-r[0], r[1]))
+    if is_sparse(feats):
+        strong = sorted(
+            (
+                (m, scorer.score(record_id, m).weight)
+                for *_, members in ranked
+                for m in members
+                if scorer.score(record_id, m).weight >= settings.upper_threshold
+            ),
+            key=lambda x: (-x[1], x[0]),
+        )
+        if has_rivals(strong, scorer, settings):
+            m_best = strong[0][0]
+            s_best = scorer.score(record_id, m_best)
+            return Decision("review", None, s_best, m_best, {"reason": "ambiguous", **s_best.to_dict()})
 
     linked: list[tuple[str, int, Score, list[int]]] = []
     review: tuple[int, Score] | None = None

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from matching.compare import compare
+from matching.compare import COMPARATORS, compare
 from matching.settings import MatchSettings
 
 _MIN_P = 1e-9
@@ -185,15 +185,48 @@ class MatchModel:
         """Level name of every field for a pair (the comparison vector EM works on)."""
         return [compare(a, b, spec)[0] for spec in self.settings.fields]
 
+    def _table(self) -> tuple[float, list[tuple[Any, Any, dict[str, float]]]]:
+        """Prior weight and, per field, its comparator and level weights — rebuilt when the prior,
+        the settings' fields or any field's m/u table is replaced (EM and ``refine`` replace them)."""
+        fields = self.settings.fields
+        key = (
+            self.prior,
+            fields,
+            len(fields),
+            tuple(self.m.get(f.name) for f in fields),
+            tuple(self.u.get(f.name) for f in fields),
+        )
+        cached = self.__dict__.get("_cache")
+        if cached is not None:
+            old = cached[0]
+            if (
+                old[0] == key[0]
+                and old[1] is key[1]
+                and old[2] == key[2]
+                and all(x is y for x, y in zip(old[3], key[3], strict=True))
+                and all(x is y for x, y in zip(old[4], key[4], strict=True))
+            ):
+                return cached[1]
+        table = []
+        for spec in fields:
+            weights = {lvl: self.level_weight(spec.name, lvl) for lvl in spec.levels}
+            table.append((spec, COMPARATORS[spec.comparator], weights))
+        value = (math.log2(self.prior / (1.0 - self.prior)), table)
+        self.__dict__["_cache"] = (key, value)
+        return value
+
     def score(self, a_feats: dict[str, Any], b_feats: dict[str, Any]) -> Score:
-        prior_w = math.log2(self.prior / (1.0 - self.prior))
+        prior_w, table = self._table()
         contributions = [Contribution("prior", "prior", prior_w)]
         total = prior_w
-        for spec in self.settings.fields:
-            level, left, right = compare(a_feats, b_feats, spec)
-            w = self.level_weight(spec.name, level)
-            if spec.tf and level != "missing":
-                w = self._tf_adjusted(spec.name, level, a_feats, b_feats, w)
+        for spec, comparator, weights in table:
+            level, left, right = comparator(a_feats, b_feats, spec)
+            if level == "missing":
+                w = 0.0
+            else:
+                w = weights[level] if level in weights else self.level_weight(spec.name, level)
+                if spec.tf:
+                    w = self._tf_adjusted(spec.name, level, a_feats, b_feats, w)
             contributions.append(Contribution(spec.name, level, w, left, right))
             total += w
         return Score(weight=total, probability=probability(total), contributions=contributions)

@@ -309,3 +309,57 @@ def test_batch_quality_and_incremental_agreement():
     union = incremental | predicted
     agreement = len(incremental & predicted) / max(1, len(union))
     assert agreement >= 0.95
+
+
+def _namesakes():
+    # two companies with the same name, domain and country, told apart by tax ID, phone and address;
+    # the support record names only the name, domain and country
+    return {
+        1: {"name": "Bowman and Nelson Corp.", "tax_id": "84-1737677", "email": "ap@bowmanandnelson.com",
+            "phone": "+1 611 993 2911", "address_line1": "89511 Johnson Village", "postal_code": "57177",
+            "country": "US"},
+        2: {"name": "Bowman & Nelson", "website": "bowmanandnelson.com", "phone": "+1 611 993 2911",
+            "address_line1": "89511 Johnson Village", "postal_code": "57177", "country": "USA"},
+        3: {"name": "Bowman & Nelson Corp", "tax_id": "23-6421980", "website": "bowmanandnelson.com",
+            "phone": "+1 729 825 3798", "address_line1": "233 George Skyway", "postal_code": "75970",
+            "country": "US"},
+        4: {"name": "Bowman and Nelson", "website": "bowmanandnelson.com", "country": "U.S."},
+    }  # fmt: skip
+
+
+def test_sparse_record_between_namesakes_goes_to_review(settings, model):
+    recs = _namesakes()
+    result = resolve_batch(recs, settings, model=model)
+    cluster_of = {r: i for i, c in enumerate(result.clusters) for r in c}
+    assert cluster_of[1] == cluster_of[2] and cluster_of[3] != cluster_of[1]
+    assert [4] in result.clusters  # neither namesake may claim it
+    assert result.stats["ambiguous_records"] == 1
+    assert sum(4 in (a, b) for a, b, _ in result.reviews) == 1
+    # the same rule, one record at a time
+    feats = {r: features("customer", a) for r, a in recs.items()}
+    held = {r: f for r, f in feats.items() if r != 4}
+    d = resolve_one(4, feats[4], held, {r: f"G{cluster_of[r]}" for r in held}, settings, result.model)
+    assert d.kind == "review"
+    # without the rival it links
+    alone = {r: f for r, f in held.items() if r != 3}
+    d = resolve_one(4, feats[4], alone, {r: f"G{cluster_of[r]}" for r in alone}, settings, result.model)
+    assert d.kind == "link"
+
+
+def test_at_most_one_review_per_record(settings):
+    recs = {i: {"name": f"Alder Lake Sytems {s}", "country": "US"} for i, s in enumerate("ab")}
+    recs.update({10 + i: {"name": "Alder Lake Systems", "country": "US", "phone": f"+1 212 555 01{i:02d}"}
+                 for i in range(4)})  # fmt: skip
+    result = resolve_batch(recs, settings)
+    seen = [x for a, b, _ in result.reviews for x in (a, b)]
+    assert len(seen) == len(set(seen))
+
+
+def test_model_weight_table_follows_replaced_parameters(settings):
+    m = MatchModel.from_settings(settings)
+    a, b = org(name="Quill Works", country="US"), org(name="Quill Works", country="US")
+    before = m.score(a, b).weight
+    m.u["country"] = {**m.u["country"], "exact": m.u["country"]["exact"] / 4}
+    assert m.score(a, b).weight == pytest.approx(before + 2.0)
+    m.prior = m.prior * 2
+    assert m.score(a, b).weight > before + 2.0
