@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,6 +25,9 @@ from .settings import MatchSettings, default_settings
 
 log = logging.getLogger(__name__)
 REASON = "identity resolution"
+# Below this many records, u probabilities estimated from random pairs are noise: the settings'
+# priors serve both modes until a domain is large enough to fit its own model.
+MIN_RECORDS_TO_FIT = 1000
 
 
 def features_for(system: str, domain: str, attributes: dict[str, Any]) -> dict[str, Any]:
@@ -278,11 +281,15 @@ def _run_batch(run: MatchRun) -> None:
         records[pk] = features
         held[pk] = str(golden_id) if golden_id else None
     must, cannot = judgement_pairs(domain)
+    fit = model is None and len(records) >= MIN_RECORDS_TO_FIT
+    if model is None and not fit:
+        model = MatchModel.from_settings(match_settings)
     result = resolve_batch(records, match_settings, model=model, must_link=must, cannot_link=cannot)
     _set_progress(run, 0.5)
-    config.model = result.model.to_dict()
-    config.fitted_at = timezone.now()
-    config.save(update_fields=["model", "fitted_at"])
+    if fit:
+        config.model = result.model.to_dict()
+        config.fitted_at = timezone.now()
+        config.save(update_fields=["model", "fitted_at"])
     _reconcile(domain, result.clusters, held, run)
     _store_all_keys(domain, records)
     _replace_reviews(domain, result.reviews)
@@ -301,44 +308,58 @@ def _set_progress(run: MatchRun, progress: float) -> None:
 def _reconcile(domain: str, clusters: list[list[int]], held: dict[int, str | None], run: MatchRun) -> None:
     """Make golden records follow the clusters while keeping golden IDs stable.
 
-    A cluster keeps the golden ID most of its members already have (the oldest on a tie); other
-    golden records whose members all moved into it retire into it (a merge); members that leave a
-    golden record whose ID another cluster kept get a new golden ID (a split).
+    A cluster keeps the golden ID most of its members already have (the lowest ID on a tie, so a
+    re-run decides the same); a cluster whose members held no golden record, or only ones that a
+    larger cluster kept, gets a new golden ID (a split). A golden record left with no members
+    retires into the one that took most of them (a merge). Writes go in bulk, in chunks.
     """
     claimed: set[str] = set()
-    total = max(len(clusters), 1)
-    reason = f"{REASON}: batch run {run.pk}"
-    for done, members in enumerate(sorted(clusters, key=len, reverse=True), start=1):
+    new_groups: list[list[int]] = []
+    moving_to: dict[str, list[int]] = defaultdict(list)
+    target: dict[int, str | int] = {}
+    for members in sorted(clusters, key=len, reverse=True):
         votes: dict[str, int] = defaultdict(int)
         for pk in members:
             if held.get(pk):
                 votes[held[pk]] += 1
-        keep = next(
-            (g for g, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])) if g not in claimed), None
+        ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
+        keep = next((g for g, _ in ranked if g not in claimed), None)
+        if keep is None:
+            target.update(dict.fromkeys(members, len(new_groups)))
+            new_groups.append(members)
+            continue
+        claimed.add(keep)
+        target.update(dict.fromkeys(members, keep))
+        moving_to[keep].extend(pk for pk in members if held.get(pk) != keep)
+    reason = f"{REASON}: batch run {run.pk}"
+    touched = {held[pk] for pk, goes in target.items() if held.get(pk) and held[pk] != goes}
+    _set_progress(run, 0.6)
+    created: list[GoldenRecord] = []
+    for start in range(0, len(new_groups), 2000):
+        chunk = new_groups[start : start + 2000]
+        records = SourceRecord.objects.filter(pk__in=[pk for group in chunk for pk in group]).select_related(
+            "system"
         )
+        by_pk = {r.pk: r for r in records}
         with transaction.atomic():
-            if keep is None:
-                golden = golden_service.create_golden(
-                    domain, SourceRecord.objects.filter(pk__in=members), reason=reason
+            created += golden_service.create_many(
+                domain, [[by_pk[pk] for pk in g] for g in chunk], reason=reason
+            )
+        _set_progress(run, 0.6 + 0.3 * min(1.0, (start + 2000) / max(len(new_groups), 1)))
+    new_ids = [str(g.pk) for g in created]
+    with transaction.atomic():
+        for keep, pks in moving_to.items():
+            if pks:
+                golden_service.link_records(
+                    GoldenRecord(pk=keep), SourceRecord.objects.filter(pk__in=pks), reason=reason
                 )
-                moving = members
-            else:
-                claimed.add(keep)
-                golden = GoldenRecord.objects.get(pk=keep)
-                moving = [pk for pk in members if held.get(pk) != keep]
-                if not moving:
-                    continue
-                golden_service.link_records(golden, SourceRecord.objects.filter(pk__in=moving), reason=reason)
-                golden_service.rebuild(golden, reason=reason)
-            claimed.add(str(golden.pk))
-            for old_id in {held[pk] for pk in moving if held.get(pk)}:
-                old = GoldenRecord.objects.get(pk=old_id)
-                if not old.source_records.exists() and old_id not in claimed:
-                    golden_service.merge(golden, [old], reason=reason)
-                else:
-                    golden_service.rebuild(old, reason=reason)
-        if done % 500 == 0:
-            _set_progress(run, 0.5 + 0.4 * done / total)
+        for old_id in sorted(touched - claimed):
+            # Every member left this golden record: it retires into the one most of them joined.
+            went = Counter(target[pk] for pk, was in held.items() if was == old_id)
+            goes = went.most_common(1)[0][0]
+            survivor = GoldenRecord.objects.get(pk=new_ids[goes] if isinstance(goes, int) else goes)
+            golden_service.merge(survivor, [GoldenRecord.objects.get(pk=old_id)], reason=reason)
+        golden_service.rebuild_many((claimed | touched) & (set(moving_to) | touched), reason=reason)
 
 
 def _store_all_keys(domain: str, records: dict[int, dict[str, Any]]) -> None:
