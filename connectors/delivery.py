@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -17,7 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from mdm.golden import current
-from mdm.models import OutboxEvent, SourceRecord
+from mdm.models import GoldenRecord, OutboxEvent, SourceRecord
 
 from . import clock as clocks
 from .base import Golden
@@ -103,8 +104,30 @@ def golden_for(delivery: Delivery) -> Golden:
         attributes=dict(golden.attributes),
         source_ids=sorted(source_ids),
         idempotency_key=delivery.idempotency_key,
-        extra={"name": golden.name, "status": golden.status},
+        extra={"name": golden.name, "status": golden.status, "support": support_terms(golden)},
     )
+
+
+def support_terms(golden: GoldenRecord) -> dict[str, Any]:
+    """SLA level and eligibility of a customer, from its entitlements and credit hold.
+
+    A stop-gap until mdm derives eligibility itself: the best active entitlement's SLA; credit hold wins.
+    """
+    if golden.domain != "customer":
+        return {}
+    today = dt.date.today().isoformat()
+    entitlements = [e.attributes for e in GoldenRecord.objects.filter(domain="entitlement", customer=golden)]
+    active = [
+        e for e in entitlements if e.get("status", "active") == "active" and e.get("end_date", today) >= today
+    ]
+    sla = sorted((e.get("sla_level") or "" for e in active), reverse=True)
+    if golden.attributes.get("credit_hold") in (True, "true"):
+        eligibility = "credit_hold"
+    elif active:
+        eligibility = "active"
+    else:
+        eligibility = "expired" if entitlements else "not_entitled"
+    return {"sla_level": sla[0] if sla else None, "eligibility": eligibility}
 
 
 def deliver(

@@ -5,10 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from ..clock import Clock
+from .salesforce import SalesforceSandbox
 from .server import Fault, Reply, Request, Sandbox
 from .stripe import StripeSandbox
+from .zendesk import ZendeskSandbox
 
-SANDBOXES: dict[str, type[Sandbox]] = {"stripe": StripeSandbox}
+SANDBOXES: dict[str, type[Sandbox]] = {
+    "salesforce": SalesforceSandbox,
+    "stripe": StripeSandbox,
+    "zendesk": ZendeskSandbox,
+}
 
 
 def run_all(*, clock: Clock | None = None) -> dict[str, Any]:

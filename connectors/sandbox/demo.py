@@ -8,7 +8,9 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .salesforce import SalesforceSandbox
     from .stripe import StripeSandbox
+    from .zendesk import ZendeskSandbox
 
 
 def _ts(day: str) -> int:
@@ -150,3 +152,134 @@ def seed_stripe(sandbox: StripeSandbox) -> None:
             },
             event="customer.subscription.created",
         )
+
+
+def seed_salesforce(sandbox: SalesforceSandbox) -> None:
+    """CRM: trading names, owners and websites; Northwind entered twice; Fabrikam UK under Fabrikam."""
+    accounts = [
+        (
+            "001A000001",
+            "Northwind Traders",
+            "1 Market St",
+            "Seattle",
+            "WA",
+            "98101",
+            "United States",
+            "+1 (206) 555-0100",
+            "https://www.northwind-traders.com",
+            "Dana Scully",
+            None,
+        ),
+        (
+            "001A000005",
+            "Northwind Traders Inc.",
+            "1 Market Street",
+            "Seattle",
+            "WA",
+            "98101",
+            "USA",
+            "206-555-0100",
+            "northwind-traders.com",
+            "Fox Mulder",
+            None,
+        ),
+        (
+            "001A000002",
+            "Contoso",
+            "Hauptstr. 5",
+            "Berlin",
+            None,
+            "10115",
+            "Germany",
+            "+49 30 1234567",
+            "contoso.de",
+            "Fox Mulder",
+            None,
+        ),
+        (
+            "001A000003",
+            "Fabrikam Inc",
+            "200 Mission Street",
+            "San Francisco",
+            "CA",
+            "94105",
+            "USA",
+            "415-555-0199",
+            "www.fabrikam.com",
+            "Dana Scully",
+            None,
+        ),
+        (
+            "001A000004",
+            "Fabrikam UK",
+            "10 Downing Rd",
+            "London",
+            None,
+            "SW1A 2AA",
+            "UK",
+            "020 7946 0018",
+            "www.fabrikam.com",
+            "Walter Skinner",
+            "001A000003",
+        ),
+    ]
+    for oid, name, street, city, state, postal, country, phone, web, owner, parent in accounts:
+        sandbox.put(
+            "Account",
+            {
+                "Id": oid,
+                "Name": name,
+                "BillingStreet": street,
+                "BillingCity": city,
+                "BillingState": state,
+                "BillingPostalCode": postal,
+                "BillingCountry": country,
+                "Phone": phone,
+                "Website": web,
+                "OwnerName": owner,
+                "ParentId": parent,
+                "Type": "Customer",
+                "MDM_Golden_Id__c": None,
+            },
+        )
+    sandbox.put(
+        "Product2",
+        {
+            "Id": "01t000CPP",
+            "Name": "Cloud Platform Pro",
+            "ProductCode": "CRM-CPP",
+            "Family": "Software",
+            "Description": None,
+            "IsActive": True,
+        },
+    )
+
+
+def seed_zendesk(sandbox: ZendeskSandbox) -> None:
+    """Support desk: short names and support e-mails only, and a second Northwind organization."""
+    for minutes, (oid, name, domain) in enumerate(
+        [
+            (3600001, "Northwind", "northwind-traders.com"),
+            (3600002, "Contoso", "contoso.de"),
+            (3600003, "Fabrikam", "fabrikam.com"),
+            (3600004, "Northwind Traders (EMEA support)", "northwind-traders.com"),
+        ]
+    ):
+        at = sandbox.clock.now() - dt.timedelta(hours=2) + dt.timedelta(minutes=minutes)
+        sandbox.put_org({"id": oid, "name": name, "domain_names": [domain]}, at=at)
+    for uid, name, email, org in [
+        (9100001, "Ann Helper", "help@northwind-traders.com", 3600001),
+        (9100002, "Jens Admin", "it@contoso.de", 3600002),
+    ]:
+        now = sandbox.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        sandbox.users[uid] = {
+            "id": uid,
+            "name": name,
+            "email": email,
+            "organization_id": org,
+            "role": "end-user",
+            "phone": None,
+            "external_id": None,
+            "created_at": now,
+            "updated_at": now,
+        }

@@ -53,3 +53,48 @@ def pull(connection: Connection, domain: str, *, full: bool = False) -> Any:
 
     run = SyncRun.objects.create(connection=connection, domain=domain, full=full)
     return sync_execute(run.pk)
+
+
+@pytest.fixture
+def sf_sandbox(fake_clock: clocks.FakeClock) -> Iterator[Any]:
+    from connectors.sandbox.salesforce import SalesforceSandbox
+
+    with SalesforceSandbox(clock=fake_clock, batch_size=2) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def sf_conn(db: Any, sf_sandbox: Any) -> Connection:
+    return connection_create(
+        name="salesforce",
+        connector="salesforce",
+        system="crm",
+        config={
+            "login_url": sf_sandbox.base_url,
+            "client_id": sf_sandbox.client_id,
+            "client_secret": sf_sandbox.client_secret,
+        },
+    )
+
+
+@pytest.fixture
+def zd_sandbox(fake_clock: clocks.FakeClock) -> Iterator[Any]:
+    from connectors.sandbox.zendesk import ZendeskSandbox
+
+    with ZendeskSandbox(clock=fake_clock, page_size=2) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def zd_conn(db: Any, zd_sandbox: Any) -> Connection:
+    return connection_create(
+        name="zendesk",
+        connector="zendesk",
+        system="support",
+        config={
+            "base_url": zd_sandbox.base_url,
+            "email": zd_sandbox.email,
+            "api_token": zd_sandbox.api_token,
+            "webhook_secret": zd_sandbox.webhook_secret,
+        },
+    )

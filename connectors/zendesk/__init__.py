@@ -1,0 +1,1 @@
+"""Zendesk Support: organizations and users; the support desk's view of the customer and its SLA."""
