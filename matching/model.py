@@ -191,28 +191,21 @@ class MatchModel:
         fields = self.settings.fields
         key = (
             self.prior,
-            fields,
+            id(fields),
             len(fields),
-            tuple(self.m.get(f.name) for f in fields),
-            tuple(self.u.get(f.name) for f in fields),
+            tuple(map(id, self.m.values())),
+            tuple(map(id, self.u.values())),
         )
         cached = self.__dict__.get("_cache")
-        if cached is not None:
-            old = cached[0]
-            if (
-                old[0] == key[0]
-                and old[1] is key[1]
-                and old[2] == key[2]
-                and all(x is y for x, y in zip(old[3], key[3], strict=True))
-                and all(x is y for x, y in zip(old[4], key[4], strict=True))
-            ):
-                return cached[1]
+        if cached is not None and cached[0] == key:
+            return cached[1]
         table = []
         for spec in fields:
             weights = {lvl: self.level_weight(spec.name, lvl) for lvl in spec.levels}
             table.append((spec, COMPARATORS[spec.comparator], weights))
         value = (math.log2(self.prior / (1.0 - self.prior)), table)
-        self.__dict__["_cache"] = (key, value)
+        # the referenced objects are held with the key, so their ids cannot be reused while cached
+        self.__dict__["_cache"] = (key, value, (fields, list(self.m.values()), list(self.u.values())))
         return value
 
     def score(self, a_feats: dict[str, Any], b_feats: dict[str, Any]) -> Score:
