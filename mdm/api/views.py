@@ -56,7 +56,9 @@ class XrefLookupView(APIView):
         record = selectors.source_record(**query.validated_data)
         if record is None:
             raise ApiError("source_record_not_found", "The hub holds no such source record.", 404)
-        golden, _ = selectors.golden_lookup(record.golden_id) if record.golden_id else (None, False)
+        golden = record.golden
+        if golden is not None and golden.is_retired:
+            golden, _ = selectors.golden_lookup(golden.pk)
         answer = {**query.validated_data, "golden_id": golden.pk if golden else None, "golden": golden}
         return Response(s.XrefAnswerSerializer(answer).data)
 

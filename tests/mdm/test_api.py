@@ -173,3 +173,15 @@ def test_search_before_create_returns_explained_candidates(crm, erp, ingest, key
     assert abs(sum(c["weight"] for c in results[0]["contributions"]) - results[0]["weight"]) < 0.01
     bad = client.post("/api/v1/match/customer/search/", {"attributes": {"birth_date": "x"}}, format="json")
     assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+
+
+def test_revoked_key_is_refused_at_once(crm):
+    from mdm.apikeys import issue_key, revoke_key
+
+    key, plain = issue_key(system=crm, name="soon revoked", scopes=["read"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {plain}")
+    assert client.get("/api/v1/systems/").status_code == 200
+    revoke_key(key)
+    refused = client.get("/api/v1/systems/")
+    assert refused.status_code == 401 and refused.json()["code"] == "authentication_failed"
