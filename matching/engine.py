@@ -40,6 +40,10 @@ from matching.settings import MatchSettings
 _FEATURE_MARKERS = ("compact", "customer_ref", "contract_ref", "product_codes")
 
 
+# Term frequencies counted over a handful of records make every shared name look common; below
+# this size the settings' priors stand alone, in both modes.
+MIN_RECORDS_FOR_TF = 1000
+
 @dataclass
 class BatchResult:
     clusters: list[list[int]]
@@ -130,7 +134,7 @@ def resolve_batch(
     if model is None:
         model = MatchModel.from_settings(settings)
         fit_info = em.fit(model, feats, pairs)
-    elif not model.tf_default:
+    elif not model.tf_default and len(feats) >= MIN_RECORDS_FOR_TF:
         model.fit_term_frequencies(feats.values())
     t_fit = time.perf_counter()
 
