@@ -9,7 +9,11 @@ probability is ``2**w / (1 + 2**w)``. Every score therefore decomposes exactly i
 Term frequencies: for a ``tf`` field, agreeing exactly on a value is scored with the value's own
 frequency in place of ``u`` (two records both called "Smith Solutions" agree on something common;
 two records called "Zyxel" on something rare). For the fuzzy agreement levels of the name, the rarest
-token the two names share adjusts the weight by up to ±2 bits.
+token the two names share adjusts the weight by up to ±2 bits; names that share no token exactly
+(typos) use tokens one or two edits apart, at the frequency of the more common spelling.
+
+Level weights are computed once per parameter set (``_table``) and rebuilt when the prior or a field's
+m/u table is replaced, as EM and ``refine`` do; mutate a field's table by replacing it.
 """
 
 from __future__ import annotations
@@ -20,10 +24,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rapidfuzz.distance import OSA
+
 from matching.compare import COMPARATORS, compare
 from matching.settings import MatchSettings
 
 _MIN_P = 1e-9
+_MISSING_FREQ = 2.0
 
 
 @dataclass
@@ -173,10 +180,28 @@ class MatchModel:
             # the value's own frequency replaces u (bounded so one field cannot dominate everything)
             return math.log2(m / max(freq, u_level * 0.1))
         if fname == "name" and level in ("high", "medium", "low"):
-            shared = set(a.get("tokens") or ()) & set(b.get("tokens") or ())
-            if not shared:
-                return base
-            rarest = min(self.token_tf.get(t, self.token_default) for t in shared)
+            ta, tb = a.get("tokens") or (), b.get("tokens") or ()
+            shared = set(ta) & set(tb)
+            if shared:
+                rarest = min(self.token_tf.get(t, self.token_default) for t in shared)
+            else:
+                # typo'd names share no token exactly: pair tokens one or two edits apart and take the
+                # more common spelling's frequency (a typo's own spelling is rare by construction)
+                rarest = _MISSING_FREQ
+                for x in ta:
+                    for y in tb:
+                        if (
+                            len(x) >= 4
+                            and len(y) >= 4
+                            and OSA.distance(x, y, score_cutoff=2) <= (1 if min(len(x), len(y)) < 8 else 2)
+                        ):
+                            f = max(
+                                self.token_tf.get(x, self.token_default),
+                                self.token_tf.get(y, self.token_default),
+                            )
+                            rarest = min(rarest, f)
+                if rarest == _MISSING_FREQ:
+                    return base
             adj = 0.5 * math.log2(self.token_ref / max(rarest, 1e-12))
             return base + max(-2.0, min(2.0, adj))
         return base

@@ -363,3 +363,22 @@ def test_model_weight_table_follows_replaced_parameters(settings):
     assert m.score(a, b).weight == pytest.approx(before + 2.0)
     m.prior = m.prior * 2
     assert m.score(a, b).weight > before + 2.0
+
+
+def test_typo_in_a_rare_name_weighs_like_the_rare_name(settings):
+    m = MatchModel.from_settings(settings)
+    m.fit_term_frequencies(
+        [org(name=f"Solutions {i} Group") for i in range(300)] + [org(name="Clearbridge")] * 2
+    )
+
+    def name_weight(x, y):
+        s = m.score(org(name=x), org(name=y))
+        assert s.level("name") in ("high", "medium", "low")
+        return s.contributions[1].weight, m.level_weight("name", s.level("name"))
+
+    # no token is shared exactly, but "clerabridge" is one transposition from a rare token: worth more
+    rare, base = name_weight("Clearbridge", "Clerabridge")
+    assert rare > base
+    # one edit from a common token is worth less than the level's average
+    common, base = name_weight("Solutions", "Solutoins")
+    assert common < base
