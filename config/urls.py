@@ -1,9 +1,20 @@
 """Root URLs: the API under /api/v1/, its schema and docs, the admin and the console."""
 
 from django.contrib import admin
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
+from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Under /api/ a missing resource answers in the API's error shape; elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "message": "No such resource."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+handler404 = not_found
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -26,6 +27,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if exc.details is not None:
             body["details"] = exc.details
         return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        # A malformed value that reached the ORM (an ID of the wrong shape): the client's error.
+        return Response(
+            {"code": "invalid", "message": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST
+        )
     if isinstance(exc, Http404):
         return Response({"code": "not_found", "message": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     response = drf_handler(exc, context)

@@ -80,6 +80,7 @@ class GoldenRecordViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = s.GoldenRecordSerializer
     filterset_class = GoldenRecordFilterSet
+    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
     pagination_class = CreatedCursor
 
     def get_queryset(self) -> Any:

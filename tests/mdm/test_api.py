@@ -185,3 +185,27 @@ def test_revoked_key_is_refused_at_once(crm):
     revoke_key(key)
     refused = client.get("/api/v1/systems/")
     assert refused.status_code == 401 and refused.json()["code"] == "authentication_failed"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("get", "/api/v1/golden/not-a-uuid/", None),
+        ("get", "/api/v1/golden/not-a-uuid/hierarchy/", None),
+        ("get", "/api/v1/golden/?updated_after=yesterday", None),
+        ("get", "/api/v1/golden/?cursor=garbage", None),
+        ("get", "/api/v1/entitlements/check/?customer=bad", None),
+        ("get", "/api/v1/quarantine/abc/", None),
+        ("post", "/api/v1/systems/crm/customer/records/", {"records": [["not", "a", "record"]]}),
+        ("post", "/api/v1/systems/crm/customer/records/", {"records": [{"source_id": None}]}),
+        ("post", "/api/v1/match/customer/search/", {"attributes": "text"}),
+        ("post", "/api/v1/quarantine/999/replay/", {}),
+    ],
+)
+def test_bad_input_never_answers_500(crm, key_client, method, url, body):
+    client = key_client(crm, "read", "write")
+    response = getattr(client, method)(url, body, format="json") if body is not None else client.get(url)
+    assert response.status_code < 500
+    assert response["Content-Type"].startswith("application/json")
+    if response.status_code >= 400:
+        assert {"code", "message"} <= response.json().keys()

@@ -39,7 +39,8 @@ class Command(BaseCommand):
         url = f"http://127.0.0.1:{options['port']}"
         self.stdout.write(
             self.style.SUCCESS(
-                f"\nThe hub is up.\n  steward console: {url}/\n  admin: {url}/admin/\n  API docs: {url}/api/docs/\n"
+                f"\nThe hub is up.\n  steward console: {url}/\n  admin: {url}/admin/\n"
+                f"  API docs: {url}/api/docs/\n"
                 f"  sign in as {USERNAME} / {PASSWORD}\n"
             )
         )
