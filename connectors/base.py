@@ -24,6 +24,17 @@ class ConfigField:
     kind: str = "str"  # str | int | bool | url
 
 
+def create_missing(what: str) -> ConfigField:
+    """The switch that lets a push create `what` for golden records the vendor does not hold."""
+    return ConfigField(
+        "create_missing",
+        f"Create {what} the vendor does not hold",
+        required=False,
+        default=False,
+        kind="bool",
+    )
+
+
 @dataclass
 class Page:
     """Canonical records read from one page, and the position to store once they are safely ingested."""

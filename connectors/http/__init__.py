@@ -1,6 +1,6 @@
 """Shared HTTP machinery for every connector: auth, retries with backoff, rate limits, paging."""
 
-from .auth import ApiKeyAuth, Auth, BasicAuth, BearerAuth, OAuthClientCredentials
+from .auth import ApiKeyAuth, Auth, BasicAuth, BearerAuth, OAuthClientCredentials, OAuthJwtAssertion
 from .client import ApiClient
 from .errors import AuthExpired, ConnectorError, InvalidSignature, PermanentError, RateLimited, TransientError
 
@@ -14,6 +14,7 @@ __all__ = [
     "ConnectorError",
     "InvalidSignature",
     "OAuthClientCredentials",
+    "OAuthJwtAssertion",
     "PermanentError",
     "RateLimited",
     "TransientError",

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from ..base import ConfigField, Connector, Golden, Page
+from ..base import ConfigField, Connector, Golden, Page, create_missing
 from ..http import ApiClient, OAuthClientCredentials
 from ..http.paging import by_next_url
 from . import mapping
@@ -39,13 +39,7 @@ class SalesforceConnector(Connector):
         ConfigField("login_url", "My Domain URL", kind="url"),
         ConfigField("client_id", "Connected app consumer key"),
         ConfigField("client_secret", "Connected app consumer secret", secret=True),
-        ConfigField(
-            "create_missing",
-            "Create accounts Salesforce does not hold",
-            required=False,
-            default=False,
-            kind="bool",
-        ),
+        create_missing("accounts"),
     )
     streams = {"customer": ("Account",), "product": ("Product2",)}
     push_domains = ("customer",)

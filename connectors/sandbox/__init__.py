@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..clock import Clock
+from .netsuite import NetSuiteSandbox
 from .salesforce import SalesforceSandbox
 from .server import Fault, Reply, Request, Sandbox
 from .stripe import StripeSandbox
 from .zendesk import ZendeskSandbox
 
 SANDBOXES: dict[str, type[Sandbox]] = {
+    "netsuite": NetSuiteSandbox,
     "salesforce": SalesforceSandbox,
     "stripe": StripeSandbox,
     "zendesk": ZendeskSandbox,

@@ -8,6 +8,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .netsuite import NetSuiteSandbox
     from .salesforce import SalesforceSandbox
     from .stripe import StripeSandbox
     from .zendesk import ZendeskSandbox
@@ -283,3 +284,46 @@ def seed_zendesk(sandbox: ZendeskSandbox) -> None:
             "created_at": now,
             "updated_at": now,
         }
+
+
+def seed_netsuite(sandbox: NetSuiteSandbox) -> None:
+    """ERP: legal names and tax IDs, the hierarchy (Fabrikam UK under Fabrikam), Contoso on credit hold
+    with an overdue balance, and the item catalogue with its SKUs."""
+    at = sandbox.clock.now() - dt.timedelta(hours=3)
+    customers = [
+        (100200, "NORTHWIND TRADERS", "Northwind Traders Incorporated", "91-1234567", None, "AUTO", "0.00"),
+        (100300, "Contoso GmbH", "Contoso Handelsgesellschaft mbH", "DE136695976", None, "ON", "12500.00"),
+        (100400, "Fabrikam", "Fabrikam Incorporated", "94-7654321", None, "AUTO", "0.00"),
+        (100410, "Fabrikam UK Ltd", "Fabrikam UK Limited", "GB980780684", 100400, "AUTO", "0.00"),
+    ]
+    for n, (rid, name, legal, vat, parent, hold, overdue) in enumerate(customers):
+        sandbox.put(
+            "customer",
+            {
+                "id": rid,
+                "entityid": f"C{rid}",
+                "companyname": name,
+                "legalname": legal,
+                "isperson": False,
+                "vatregnumber": vat,
+                "parent": parent,
+                "creditholdoverride": hold,
+                "overduebalance": overdue,
+                "email": None,
+                "phone": None,
+                "url": None,
+                "externalid": None,
+            },
+            at=at + dt.timedelta(minutes=n),
+        )
+    for n, (rid, sku, name, kind) in enumerate(
+        [
+            (100, "SKU-CPP-100", "Cloud Platform Pro", "NonInvtPart"),
+            (200, "SKU-SUP-200", "Premium Support", "Service"),
+        ]
+    ):
+        sandbox.put(
+            "item",
+            {"id": rid, "itemid": sku, "displayname": name, "itemtype": kind, "description": None},
+            at=at + dt.timedelta(minutes=n),
+        )

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ..base import ConfigField, Connector, Golden, Page, WebhookMessage
+from ..base import ConfigField, Connector, Golden, Page, WebhookMessage, create_missing
 from ..http import ApiClient, BearerAuth, InvalidSignature, PermanentError
 from ..http.paging import by_keyset
 from ..signatures import check_equal, check_timestamp, hex_hmac
@@ -34,13 +34,7 @@ class StripeConnector(Connector):
         ConfigField("api_base", "API base URL", default="https://api.stripe.com", kind="url"),
         ConfigField("api_key", "Secret key (sk_…)", secret=True),
         ConfigField("webhook_secret", "Webhook signing secret (whsec_…)", secret=True, required=False),
-        ConfigField(
-            "create_missing",
-            "Create customers Stripe does not hold",
-            required=False,
-            default=False,
-            kind="bool",
-        ),
+        create_missing("customers"),
         ConfigField("page_size", "Objects per list page (max 100)", required=False, default=100, kind="int"),
     )
     streams = {"customer": ("customers",), "product": ("products",), "contract": ("subscriptions",)}

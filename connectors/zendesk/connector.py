@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..base import ConfigField, Connector, Golden, Page, WebhookMessage
+from ..base import ConfigField, Connector, Golden, Page, WebhookMessage, create_missing
 from ..http import ApiClient, BasicAuth, InvalidSignature, PermanentError
 from ..http.paging import by_next_url
 from ..signatures import b64_hmac, check_equal, check_timestamp
@@ -26,13 +26,7 @@ class ZendeskConnector(Connector):
         ConfigField("email", "Agent e-mail of the API token"),
         ConfigField("api_token", "API token", secret=True),
         ConfigField("webhook_secret", "Webhook signing secret", secret=True, required=False),
-        ConfigField(
-            "create_missing",
-            "Create organizations for customers Zendesk does not hold",
-            required=False,
-            default=False,
-            kind="bool",
-        ),
+        create_missing("organizations for customers"),
     )
     streams = {"customer": ("organizations", "users")}
     push_domains = ("customer",)

@@ -98,3 +98,59 @@ def zd_conn(db: Any, zd_sandbox: Any) -> Connection:
             "webhook_secret": zd_sandbox.webhook_secret,
         },
     )
+
+
+@pytest.fixture
+def ns_sandbox(fake_clock: clocks.FakeClock) -> Iterator[Any]:
+    from connectors.sandbox.netsuite import NetSuiteSandbox
+
+    with NetSuiteSandbox(clock=fake_clock) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def ns_conn(db: Any, ns_sandbox: Any) -> Connection:
+    return connection_create(
+        name="netsuite",
+        connector="netsuite",
+        system="erp",
+        config={
+            "account_url": ns_sandbox.base_url,
+            "client_id": ns_sandbox.client_id,
+            "certificate_id": ns_sandbox.certificate_id,
+            "private_key": ns_sandbox.private_key,
+            "page_size": 2,
+        },
+    )
+
+
+def new_customer_delivery(
+    connection: Connection, system: Any, payload: dict[str, Any], capture: Any
+) -> tuple[Any, Any]:
+    """A golden customer the vendor does not hold yet, and its delivery to `connection` (create_missing)."""
+    from connectors.connections import connection_configure
+    from connectors.delivery import relay_outbox
+    from connectors.models import Delivery
+    from mdm.ingest import ingest_records
+    from mdm.models import GoldenRecord
+
+    connection_configure(connection, values={"create_missing": True})
+    with capture(execute=True):
+        ingest_records(system=system, domain="customer", received_via="test", payloads=[payload])
+    golden = GoldenRecord.objects.get(source_records__source_id=payload["source_id"])
+    relay_outbox()
+    return golden, Delivery.objects.get(connection=connection)
+
+
+def pull_and_deliver(connection: Connection, domain: str, capture: Any) -> None:
+    """Pull once, relay the golden changes, and deliver every one to `connection`; each must succeed."""
+    from connectors.choices import DeliveryStatus
+    from connectors.delivery import deliver, relay_outbox
+    from connectors.models import Delivery
+
+    with capture(execute=True):
+        pull(connection, domain)
+    relay_outbox()
+    for delivery in Delivery.objects.filter(connection=connection):
+        done = deliver(delivery.pk)
+        assert done.status == DeliveryStatus.SUCCEEDED, done.last_error

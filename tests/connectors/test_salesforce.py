@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.choices import DeliveryStatus, RunStatus
-from connectors.delivery import deliver, relay_outbox
-from connectors.models import Delivery, SyncCursor
-from mdm.ingest import ingest_records
-from mdm.models import GoldenRecord, SourceRecord
+from connectors.delivery import deliver
+from connectors.models import SyncCursor
+from mdm.models import SourceRecord
 
-from .conftest import pull
+from .conftest import new_customer_delivery, pull
 
 
 def test_full_pull_follows_next_records_url(sf_conn: Any, sf_sandbox: Any) -> None:
@@ -77,18 +76,8 @@ def test_crash_resumes_from_last_stored_modstamp(sf_conn: Any, sf_sandbox: Any) 
 def test_upsert_after_5xx_creates_one_account(
     sf_conn: Any, sf_sandbox: Any, erp: Any, fake_clock: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    sf_conn.config["create_missing"] = True
-    sf_conn.save()
-    with django_capture_on_commit_callbacks(execute=True):
-        ingest_records(
-            system=erp,
-            domain="customer",
-            received_via="test",
-            payloads=[{"source_id": "100900", "name": "Tailspin Toys", "credit_hold": "true"}],
-        )
-    golden = GoldenRecord.objects.get(source_records__source_id="100900")
-    relay_outbox()
-    delivery = Delivery.objects.get(connection=sf_conn)
+    payload = {"source_id": "100900", "name": "Tailspin Toys", "credit_hold": "true"}
+    golden, delivery = new_customer_delivery(sf_conn, erp, payload, django_capture_on_commit_callbacks)
     sf_sandbox.fail(r"/MDM_Golden_Id__c/", status=503, after=True)
 
     first = deliver(delivery.pk, now=fake_clock.now())

@@ -12,10 +12,9 @@ from connectors.choices import DeliveryStatus, RunStatus
 from connectors.delivery import deliver, relay_outbox
 from connectors.models import Delivery, SyncCursor, WebhookEvent
 from connectors.sandbox.stripe import StripeSandbox
-from mdm.ingest import ingest_records
-from mdm.models import GoldenRecord, SourceRecord
+from mdm.models import SourceRecord
 
-from .conftest import pull
+from .conftest import new_customer_delivery, pull, pull_and_deliver
 
 
 def test_full_pull_maps_customers_and_tags_every_request(
@@ -147,11 +146,6 @@ def test_webhook_accepted_duplicate_ignored_forged_and_replayed_rejected(
     assert client.post(url, body, content_type="application/json", headers=headers).status_code == 400
 
 
-def _relay_one(connection: Any) -> Delivery:
-    relay_outbox()
-    return Delivery.objects.get(connection=connection)
-
-
 def test_push_after_5xx_creates_exactly_one_customer(
     stripe_conn: Any,
     stripe_sandbox: StripeSandbox,
@@ -159,18 +153,8 @@ def test_push_after_5xx_creates_exactly_one_customer(
     fake_clock: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    stripe_conn.push_domains = ["customer"]
-    stripe_conn.config["create_missing"] = True
-    stripe_conn.save()
-    with django_capture_on_commit_callbacks(execute=True):
-        ingest_records(
-            system=crm,
-            domain="customer",
-            received_via="test",
-            payloads=[{"source_id": "001X", "name": "Tailspin Toys", "email": "ap@tailspin.example"}],
-        )
-    golden = GoldenRecord.objects.get(source_records__source_id="001X")
-    delivery = _relay_one(stripe_conn)
+    payload = {"source_id": "001X", "name": "Tailspin Toys", "email": "ap@tailspin.example"}
+    golden, delivery = new_customer_delivery(stripe_conn, crm, payload, django_capture_on_commit_callbacks)
     # The first create is applied by Stripe but its answer is lost.
     stripe_sandbox.fail("^/v1/customers$", method="POST", status=500, after=True)
 
@@ -193,11 +177,7 @@ def test_push_after_5xx_creates_exactly_one_customer(
 def test_writeback_comes_back_unchanged(
     stripe_conn: Any, stripe_sandbox: StripeSandbox, fake_clock: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        pull(stripe_conn, "customer")
-    relay_outbox()
-    for delivery in Delivery.objects.filter(connection=stripe_conn):
-        assert deliver(delivery.pk).status == DeliveryStatus.SUCCEEDED, delivery.last_error
+    pull_and_deliver(stripe_conn, "customer", django_capture_on_commit_callbacks)
     golden_id = SourceRecord.objects.get(source_id="cus_N0rthw1nd").golden_id
     assert stripe_sandbox.store["customers"]["cus_N0rthw1nd"]["metadata"]["mdm_golden_id"] == str(golden_id)
     fake_clock.advance(minutes=5)
