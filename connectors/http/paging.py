@@ -20,7 +20,10 @@ def by_next_url(
         yield body.get(items) or [], body
         if done and body.get(done):
             return
-        url = body.get(next_url)
+        following = body.get(next_url)
+        if following == url:
+            return  # a page naming itself as the next would be read for ever: nothing more to gain
+        url = following
 
 
 def by_keyset(

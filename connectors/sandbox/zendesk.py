@@ -111,8 +111,13 @@ class ZendeskSandbox(Sandbox):
             key=lambda o: (o["updated_at"], o["id"]),
         )
         page = rows[: self.page_size]
+        if page:
+            # A page never ends inside one second: the items sharing its last stamp all come with it, or the
+            # next page (which restarts at end_time) would answer the same page for ever.
+            last = page[-1]["updated_at"]
+            page += [o for o in rows[self.page_size :] if o["updated_at"] == last]
         end_time = self._stamp(page[-1]["updated_at"]) if page else start
-        done = len(rows) <= self.page_size
+        done = len(page) == len(rows)
         # Time-based pages restart at end_time, so items sharing it are sent again (documented behaviour).
         return Reply(
             200,

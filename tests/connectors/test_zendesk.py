@@ -8,7 +8,7 @@ from connectors.choices import RunStatus
 from connectors.models import WebhookEvent
 from mdm.models import SourceRecord
 
-from .conftest import pull
+from .conftest import pull, pull_and_deliver
 
 
 def test_full_pull_reads_organizations_and_users(zd_conn: Any, zd_sandbox: Any) -> None:
@@ -53,3 +53,18 @@ def test_webhook_signature_accepted_forged_and_replayed_rejected(
     assert client.post(url, body, content_type="application/json", headers=forged).status_code == 400
     fake_clock.advance(minutes=6)
     assert client.post(url, body, content_type="application/json", headers=headers).status_code == 400
+
+
+def test_writeback_carries_golden_id_and_comes_back_unchanged(
+    zd_conn: Any, zd_sandbox: Any, fake_clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    pull_and_deliver(zd_conn, "customer", django_capture_on_commit_callbacks)
+    contoso = zd_sandbox.orgs[3600002]
+    assert contoso["external_id"] == str(SourceRecord.objects.get(source_id="3600002").golden_id)
+    assert contoso["organization_fields"]["mdm_support_eligibility"] == "not_entitled"
+    fake_clock.advance(minutes=5)
+
+    echo = pull(zd_conn, "customer")
+
+    assert echo.status == RunStatus.SUCCEEDED, echo.errors
+    assert echo.read >= 4 and echo.unchanged == echo.read and echo.updated == 0
