@@ -10,8 +10,10 @@ become one (``check_merge``), since otherwise the other members already answer "
 
 Ambiguity: a *sparse* record (no tax ID, phone, address or person identifiers — a support ticket's
 name, domain and country) whose strong links include two records that are incompatible with each
-other (namesakes) cannot be told apart from data; it is never auto-linked and goes to review. The test
-is made per record from its links, so batch and incremental apply it the same way in any order.
+other (namesakes) cannot be told apart from data; it is never auto-linked and goes to review — unless it
+is drawn equally (within ``TIE_MARGIN``) to both, when the data favour neither and it stays apart
+without a review. The test is made per record from its links, so batch and incremental apply it the
+same way (whatever records are held at the time).
 
 Incremental (``resolve_one``): the caller looks the new record's blocking keys up in its index and
 passes the candidates — ideally with the other members of their clusters, so that the merge check
@@ -43,6 +45,7 @@ _FEATURE_MARKERS = ("compact", "customer_ref", "contract_ref", "product_codes")
 # Term frequencies counted over a handful of records make every shared name look common; below
 # this size the settings' priors stand alone, in both modes.
 MIN_RECORDS_FOR_TF = 1000
+
 
 @dataclass
 class BatchResult:
@@ -94,24 +97,30 @@ class _Scorer:
 # a record carrying none of these identifies its party by name, domain and country alone
 _IDENTIFYING = ("tax_id", "phone", "street", "postal", "national_id", "birth_date")
 MAX_RIVALS = 30
+TIE_MARGIN = 1.0  # bits: a sparse record drawn this equally to two namesakes favours neither
 
 
 def is_sparse(f: Mapping[str, Any]) -> bool:
     return not any(f.get(k) for k in _IDENTIFYING)
 
 
-def has_rivals(strong: list[tuple[int, float]], scorer: _Scorer, settings: MatchSettings) -> bool:
+def rivalry(strong: list[tuple[int, float]], scorer: _Scorer, settings: MatchSettings) -> str | None:
     """Do the records a sparse record links to (``(id, weight)``, strongest first) include two that
-    are incompatible — namesakes it cannot tell apart? Then it is a steward's call, in any order."""
+    are incompatible — namesakes it cannot tell apart? Then it is ``"ambiguous"`` (a steward's call, in
+    any order), or ``"undecidable"`` when it links to two incompatible records equally (within
+    ``TIE_MARGIN``): the data favour neither, so it stays apart without a review."""
     if len(strong) < 2:
-        return False
-    near = [x for x, w in strong if w >= strong[0][1] - settings.ambiguity_margin][:MAX_RIVALS]
-    for i, x in enumerate(near):
-        for y in near[i + 1 :]:
+        return None
+    near = [(x, w) for x, w in strong if w >= strong[0][1] - settings.ambiguity_margin][:MAX_RIVALS]
+    found = None
+    for i, (x, wx) in enumerate(near):
+        for y, wy in near[i + 1 :]:
             s = scorer.score(x, y)
             if s.weight < settings.cluster_min_weight or scorer.conflict(x, y, s):
-                return True
-    return False
+                if i == 0 and wx - wy < TIE_MARGIN:
+                    return "undecidable"
+                found = "ambiguous"
+    return found
 
 
 def resolve_batch(
@@ -151,12 +160,15 @@ def resolve_batch(
         if w >= settings.upper_threshold:
             strong.setdefault(a, []).append((b, w))
             strong.setdefault(b, []).append((a, w))
-    ambiguous = set()
+    ambiguous, undecidable = set(), set()
     for rid, links in strong.items():
         if is_sparse(feats[rid]):
             links.sort(key=lambda x: (-x[1], x[0]))
-            if has_rivals(links, scorer, settings):
+            verdict = rivalry(links, scorer, settings)
+            if verdict:
                 ambiguous.add(rid)
+            if verdict == "undecidable":
+                undecidable.add(rid)
     t_score = time.perf_counter()
 
     result = cluster(
@@ -195,10 +207,13 @@ def resolve_batch(
             top[x] = max(top.get(x, w), w)
     reviews = []
     in_review: set[int] = set()
-    review_kinds = {"below_upper": 0, "refused": 0, "incompatible_skipped": 0}
+    review_kinds = {"below_upper": 0, "refused": 0, "incompatible_skipped": 0, "undecidable_skipped": 0}
     for a, b, w in sorted(best.values(), key=lambda e: (-e[2], e[0], e[1])):
         if a in in_review or b in in_review or (w < top[a] and w < top[b]):
             continue  # only to a record's best candidate
+        if a in undecidable or b in undecidable:
+            review_kinds["undecidable_skipped"] += 1
+            continue
         if w < settings.upper_threshold:
             # a pair below the link threshold is worth a steward's time only if the two clusters could
             # become one: if the other members already clearly differ, "no" is the answer
@@ -294,10 +309,13 @@ def resolve_one(
             ),
             key=lambda x: (-x[1], x[0]),
         )
-        if has_rivals(strong, scorer, settings):
+        verdict = rivalry(strong, scorer, settings)
+        if verdict:
             m_best = strong[0][0]
             s_best = scorer.score(record_id, m_best)
-            return Decision("review", None, s_best, m_best, {"reason": "ambiguous", **s_best.to_dict()})
+            if verdict == "undecidable":
+                return Decision("new", explanation={"reason": verdict, **s_best.to_dict()})
+            return Decision("review", None, s_best, m_best, {"reason": verdict, **s_best.to_dict()})
 
     linked: list[tuple[str, int, Score, list[int]]] = []
     review: tuple[int, Score] | None = None

@@ -320,10 +320,10 @@ def _namesakes():
             "country": "US"},
         2: {"name": "Bowman & Nelson", "website": "bowmanandnelson.com", "phone": "+1 611 993 2911",
             "address_line1": "89511 Johnson Village", "postal_code": "57177", "country": "USA"},
-        3: {"name": "Bowman & Nelson Corp", "tax_id": "23-6421980", "website": "bowmanandnelson.com",
+        3: {"name": "Bowman & Nelson", "tax_id": "23-6421980", "website": "bowmanandnelson.com",
             "phone": "+1 729 825 3798", "address_line1": "233 George Skyway", "postal_code": "75970",
             "country": "US"},
-        4: {"name": "Bowman and Nelson", "website": "bowmanandnelson.com", "country": "U.S."},
+        4: {"name": "Bowman and Nelson Corp", "website": "bowmanandnelson.com", "country": "U.S."},
     }  # fmt: skip
 
 
@@ -344,6 +344,11 @@ def test_sparse_record_between_namesakes_goes_to_review(settings, model):
     alone = {r: f for r, f in held.items() if r != 3}
     d = resolve_one(4, feats[4], alone, {r: f"G{cluster_of[r]}" for r in alone}, settings, result.model)
     assert d.kind == "link"
+    # drawn equally to both namesakes (no legal form to lean on): the data favour neither, no review
+    recs[4] = {**recs[4], "name": "Bowman and Nelson"}
+    result = resolve_batch(recs, settings, model=model)
+    assert [4] in result.clusters and not any(4 in (a, b) for a, b, _ in result.reviews)
+    assert result.stats["review_kinds"]["undecidable_skipped"] >= 1
 
 
 def test_at_most_one_review_per_record(settings):
