@@ -78,6 +78,8 @@ class Connector:
     # domain -> the vendor streams (objects) that feed it, read in this order.
     streams: ClassVar[dict[str, tuple[str, ...]]] = {}
     push_domains: ClassVar[tuple[str, ...]] = ()
+    # Shows the hub's support terms (SLA, eligibility) on the customer: entitlement changes are pushed too.
+    pushes_support_terms: ClassVar[bool] = False
 
     def __init__(
         self, *, config: Mapping[str, Any], clock: Clock, correlation_id: str, max_attempts: int = 5

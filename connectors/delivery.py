@@ -19,8 +19,10 @@ from django.utils import timezone
 
 from mdm.golden import current
 from mdm.models import GoldenRecord, OutboxEvent, SourceRecord
+from mdm.selectors import entitlement_check
 
 from . import clock as clocks
+from . import registry
 from .base import Golden
 from .choices import DeliveryStatus
 from .connections import open_connector
@@ -57,7 +59,7 @@ def relay_outbox(*, limit: int = 500) -> list[int]:
             Delivery(connection=c, event=e, idempotency_key=e.idempotency_key)
             for e in events
             for c in subscribers
-            if e.domain in c.push_domains
+            if _subscribed(c, e)
         ]
         # ignore_conflicts: a relay repeated after a crash finds its deliveries already there.
         Delivery.objects.bulk_create(rows, ignore_conflicts=True)
@@ -69,6 +71,18 @@ def relay_outbox(*, limit: int = 500) -> list[int]:
         )
         _enqueue(ids)
     return ids
+
+
+def _subscribed(connection: Connection, event: OutboxEvent) -> bool:
+    """Does `connection` receive `event`? Its own domains, and for the systems that show support terms on
+    the customer (Zendesk), every change of an entitlement, which moves its customer's terms."""
+    if event.domain in connection.push_domains:
+        return True
+    return (
+        event.domain == "entitlement"
+        and "customer" in connection.push_domains
+        and registry.get(connection.connector).pushes_support_terms
+    )
 
 
 def _enqueue(ids: list[int], countdown: float = 0) -> None:
@@ -91,14 +105,19 @@ def golden_for(delivery: Delivery) -> Golden:
     """The golden record's current state for a delivery: the latest values win, so order does not matter."""
     event = delivery.event
     golden = current(event.golden_id) or event.golden
+    domain = event.domain
+    if domain == "entitlement" and domain not in delivery.connection.push_domains and golden.customer_id:
+        # An entitlement change reaches a support desk as its customer's new support terms.
+        golden = current(golden.customer_id) or golden.customer
+        domain = "customer"
     source_ids = list(
         SourceRecord.objects.filter(
-            golden=golden, system=delivery.connection.system_id, domain=event.domain
+            golden=golden, system=delivery.connection.system_id, domain=domain
         ).values_list("source_id", flat=True)
     )
     return Golden(
         golden_id=str(golden.pk),
-        domain=event.domain,
+        domain=domain,
         kind=event.kind,
         version=event.version,
         attributes=dict(golden.attributes),
@@ -109,25 +128,16 @@ def golden_for(delivery: Delivery) -> Golden:
 
 
 def support_terms(golden: GoldenRecord) -> dict[str, Any]:
-    """SLA level and eligibility of a customer, from its entitlements and credit hold.
-
-    A stop-gap until mdm derives eligibility itself: the best active entitlement's SLA; credit hold wins.
-    """
+    """The hub's answer to "may this customer receive support now?", as the support desk shows it."""
     if golden.domain != "customer":
         return {}
-    today = dt.date.today().isoformat()
-    entitlements = [e.attributes for e in GoldenRecord.objects.filter(domain="entitlement", customer=golden)]
-    active = [
-        e for e in entitlements if e.get("status", "active") == "active" and e.get("end_date", today) >= today
-    ]
-    sla = sorted((e.get("sla_level") or "" for e in active), reverse=True)
-    if golden.attributes.get("credit_hold") in (True, "true"):
-        eligibility = "credit_hold"
-    elif active:
-        eligibility = "active"
-    else:
-        eligibility = "expired" if entitlements else "not_entitled"
-    return {"sla_level": sla[0] if sla else None, "eligibility": eligibility}
+    answer = entitlement_check(golden)
+    return {
+        "sla_level": answer["sla_level"],
+        "eligibility": "not_entitled" if answer["status"] == "none" else answer["status"],
+        "eligible": answer["eligible"],
+        "reason": answer["reason"],
+    }
 
 
 def deliver(

@@ -30,6 +30,7 @@ class ZendeskConnector(Connector):
     )
     streams = {"customer": ("organizations", "users")}
     push_domains = ("customer",)
+    pushes_support_terms = True
 
     def make_client(self) -> ApiClient:
         return ApiClient(

@@ -40,5 +40,7 @@ def organization_writeback(golden_id: str, support: dict[str, Any]) -> dict[str,
         "organization_fields": {
             "mdm_sla_level": support.get("sla_level") or "none",
             "mdm_support_eligibility": support.get("eligibility") or "not_entitled",
+            "mdm_support_eligible": bool(support.get("eligible")),
+            "mdm_support_reason": support.get("reason") or "",
         },
     }

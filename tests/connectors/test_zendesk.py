@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from connectors.choices import RunStatus
-from connectors.models import WebhookEvent
+from connectors.choices import DeliveryStatus, RunStatus
+from connectors.delivery import deliver, relay_outbox
+from connectors.models import Delivery, WebhookEvent
+from mdm.ingest import ingest_records
 from mdm.models import SourceRecord
 
 from .conftest import pull, pull_and_deliver
@@ -68,3 +71,43 @@ def test_writeback_carries_golden_id_and_comes_back_unchanged(
 
     assert echo.status == RunStatus.SUCCEEDED, echo.errors
     assert echo.read >= 4 and echo.unchanged == echo.read and echo.updated == 0
+
+
+def test_entitlement_changes_push_the_hubs_eligibility_to_the_organization(
+    zd_conn: Any, zd_sandbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    pull_and_deliver(zd_conn, "customer", django_capture_on_commit_callbacks)
+    today = dt.date.today()
+    entitlement = {
+        "source_id": "ent-2",
+        "customer_source_id": "3600002",
+        "product_code": "plan_support_premium",
+        "sla_level": "premium",
+        "start_date": (today - dt.timedelta(days=30)).isoformat(),
+        "end_date": (today + dt.timedelta(days=300)).isoformat(),
+        "updated_at": "2026-01-01T00:00:00Z",
+    }
+
+    def change(**fields: Any) -> dict[str, Any]:
+        with django_capture_on_commit_callbacks(execute=True):
+            ingest_records(
+                system=zd_conn.system,
+                domain="entitlement",
+                received_via="test",
+                payloads=[{**entitlement, **fields}],
+            )
+        for pk in relay_outbox():
+            assert deliver(pk).status == DeliveryStatus.SUCCEEDED
+        return zd_sandbox.orgs[3600002]["organization_fields"]
+
+    shown = change()
+    assert (shown["mdm_support_eligibility"], shown["mdm_sla_level"]) == ("active", "premium")
+    assert shown["mdm_support_eligible"] is True
+
+    ended = (today - dt.timedelta(days=1)).isoformat()
+    shown = change(end_date=ended, updated_at="2026-01-02T00:00:00Z")
+
+    assert shown["mdm_support_eligibility"] == "expired" and shown["mdm_support_eligible"] is False
+    assert shown["mdm_support_reason"] == f"ended on {ended}"
+    kinds = set(Delivery.objects.filter(connection=zd_conn).values_list("event__kind", flat=True))
+    assert "eligibility_changed" in kinds
