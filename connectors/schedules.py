@@ -9,11 +9,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from .models import Connection
 
 SYNC_TASK = "connectors.tasks.sync_scheduled"
-# Housekeeping every deployment needs: relay the outbox often, sweep due retries now and then.
-HOUSEKEEPING = {
-    "connectors:relay-outbox": ("connectors.tasks.relay_outbox", 10),
-    "connectors:retry-deliveries": ("connectors.tasks.retry_due_deliveries", 60),
-}
+# The housekeeping rows (outbox relay, retry sweep) are registered by migration 0002_housekeeping_schedules.
 
 
 def schedule_name(connection: Connection, domain: str) -> str:
@@ -46,16 +42,3 @@ def schedule_set(
 def schedules_for(connection: Connection) -> list[PeriodicTask]:
     """The sync schedules of one connection."""
     return list(PeriodicTask.objects.filter(name__startswith=f"connectors:sync:{connection.name}:"))
-
-
-def ensure_housekeeping() -> None:
-    """Create the relay and retry schedules if they are missing; an edited interval is kept."""
-    for name, (task, seconds) in HOUSEKEEPING.items():
-        PeriodicTask.objects.get_or_create(
-            name=name,
-            defaults={
-                "task": task,
-                "interval": _every(seconds),
-                "expire_seconds": max(int(seconds * 0.9), 1),
-            },
-        )

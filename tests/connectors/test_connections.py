@@ -38,3 +38,12 @@ def test_config_is_validated(db: Any) -> None:
 @pytest.mark.sqlite
 def test_registry_finds_every_connector_folder() -> None:
     assert {"stripe", "salesforce", "zendesk"} <= set(registry.connectors())
+
+
+def test_housekeeping_schedules_exist_after_migrating(db: Any) -> None:
+    from django_celery_beat.models import PeriodicTask
+
+    rows = {t.name: t for t in PeriodicTask.objects.filter(name__startswith="connectors:")}
+    relay, retry = rows["connectors:relay-outbox"], rows["connectors:retry-deliveries"]
+    assert relay.task == "connectors.tasks.relay_outbox" and relay.enabled and relay.interval.every <= 10
+    assert retry.task == "connectors.tasks.retry_due_deliveries" and retry.interval.every == 60
