@@ -40,6 +40,7 @@ bench-deps: $(VENV)/.installed
 
 # Benchmarks print figures; they are not part of the test run. Record results in bench/RESULTS.md.
 bench: bench-quality bench-ingest
+	$(PY) bench/console.py --database-url $(PG_URL)_bench_console
 
 bench-quality: bench-deps
 	$(PY) bench/quality.py

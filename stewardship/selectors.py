@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from matching.models import MatchConfig, MatchRun, ReviewTask
@@ -67,12 +67,9 @@ def _open_contract(golden_ref: str) -> Exists:
     )
 
 
-def open_tasks(flt: QueueFilter | None = None) -> QuerySet[ReviewTask]:
-    """Open review tasks in queue order: customers with open contracts first, then by probability."""
-    flt = flt or QueueFilter()
-    tasks = ReviewTask.objects.filter(status=ReviewTask.Status.OPEN).select_related(
-        "left__system", "right__system", "left__golden", "right__golden"
-    )
+def _filtered(flt: QueueFilter) -> QuerySet[ReviewTask]:
+    """Open review tasks under a filter, unordered (what the counts need)."""
+    tasks = ReviewTask.objects.filter(status=ReviewTask.Status.OPEN)
     if flt.domain:
         tasks = tasks.filter(domain=flt.domain)
     if flt.system:
@@ -80,6 +77,14 @@ def open_tasks(flt: QueueFilter | None = None) -> QuerySet[ReviewTask]:
     for name, low, high in BANDS:
         if flt.band == name:
             tasks = tasks.filter(probability__gte=low, probability__lt=high)
+    return tasks
+
+
+def open_tasks(flt: QueueFilter | None = None) -> QuerySet[ReviewTask]:
+    """Open review tasks in queue order: customers with open contracts first, then by probability."""
+    tasks = _filtered(flt or QueueFilter()).select_related(
+        "left__system", "right__system", "left__golden", "right__golden"
+    )
     impact = Case(
         When(_open_contract("left__golden_id") | _open_contract("right__golden_id"), then=Value(1)),
         default=Value(0),
@@ -89,13 +94,31 @@ def open_tasks(flt: QueueFilter | None = None) -> QuerySet[ReviewTask]:
 
 
 def queue_counts(flt: QueueFilter) -> dict[str, Any]:
-    """Open task counts per domain, per system and per band, each under the other filters."""
-    by_domain = {d: open_tasks(QueueFilter(d, flt.system, flt.band)).count() for d in Domain.values}
-    by_band = {b[0]: open_tasks(QueueFilter(flt.domain, flt.system, b[0])).count() for b in BANDS}
+    """Open task counts per domain, per system and per band, each under the other filters.
+
+    One aggregate query per dimension (conditional counts), not one query per value.
+    """
+
+    def count_by(base: QueueFilter, conditions: dict[str, Q]) -> dict[str, int]:
+        if not conditions:
+            return {}
+        found = _filtered(base).aggregate(
+            **{f"c{i}": Count("pk", filter=q) for i, q in enumerate(conditions.values())}
+        )
+        return {name: found[f"c{i}"] for i, name in enumerate(conditions)}
+
+    by_domain = count_by(QueueFilter("", flt.system, flt.band), {d: Q(domain=d) for d in Domain.values})
+    by_band = count_by(
+        QueueFilter(flt.domain, flt.system, ""),
+        {name: Q(probability__gte=low, probability__lt=high) for name, low, high in BANDS},
+    )
     systems = list(SourceSystem.objects.values_list("code", flat=True))
-    by_system = {s: open_tasks(QueueFilter(flt.domain, s, flt.band)).count() for s in systems}
+    by_system = count_by(
+        QueueFilter(flt.domain, "", flt.band),
+        {code: Q(left__system__code=code) | Q(right__system__code=code) for code in systems},
+    )
     return {
-        "total": open_tasks(flt).count(),
+        "total": _filtered(flt).count(),
         "domain": by_domain,
         "band": by_band,
         "system": by_system,

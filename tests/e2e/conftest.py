@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make there
 # are still synchronous, so Django's async-safety guard is lifted for these tests only.
@@ -25,7 +30,8 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "screenshots"
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +54,106 @@ def shoot() -> Any:
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
 
     return take
+
+
+# ------------------------------------------------------------------------------------------ a real worker
+HUB_BROKER = "redis://127.0.0.1:6379/6"  # a Redis database of its own: no other worker takes these tasks
+
+
+def _reset_producers(app: Any) -> None:
+    """Forget pooled broker connections, so the next task is sent with the current broker URL."""
+    app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+
+
+@pytest.fixture
+def hub_worker(transactional_db: Any, live_server: Any) -> Iterator[str]:
+    """A Celery worker subprocess on the test database, and the hub's tasks sent to it through Redis.
+
+    The test process (and the live server thread in it) runs with CELERY_TASK_ALWAYS_EAGER=true from the
+    environment; for the duration of the test the Celery app sends to HUB_BROKER instead of running
+    tasks in-process, so every task the live server enqueues runs on the worker.
+    """
+    from django.conf import settings
+    from django.db import connection
+
+    from config.celery import app
+
+    if connection.vendor != "postgresql":
+        pytest.fail("the worker needs the PostgreSQL test database (DATABASE_URL)")
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": HUB_BROKER,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "2"]
+    command += ["--pool", "prefork", "--loglevel", "warning", "--without-gossip", "--without-mingle"]
+    hostname = f"steward-e2e-{os.getpid()}@{socket.gethostname()}"
+    command += ["--hostname", hostname]
+    # The broker database is this fixture's own: empty it of what an earlier test may have left (the
+    # worker's --purge would race with the first tasks sent while it starts).
+    redis.Redis.from_url(HUB_BROKER).flushdb()
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    saved = (app.conf.task_always_eager, app.conf.broker_url)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = HUB_BROKER
+    _reset_producers(app)
+    try:
+        deadline = time.monotonic() + 60
+        with app.connection_for_write(HUB_BROKER) as conn:
+            while not app.control.ping([hostname], timeout=0.5, connection=conn):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the Celery worker did not come up ({process.returncode})")
+        yield HUB_BROKER
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = saved
+        _reset_producers(app)
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def wait_until(check: Any, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting: {what}")
+
+
+def namesake_pairs(n: int, offset: int = 0) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`n` doubtful pairs as matching sees them: a full ERP record and a sparse CRM record of one name.
+
+    The sparse record has only the name and the country, so the engine neither links nor separates it:
+    it opens a review task for each pair. Invented words keep the names of different pairs apart.
+    """
+    cons, vows = "bdfgklmnprstvz", "aeiou"
+
+    def word(i: int) -> str:
+        return (
+            f"{cons[i % 14].upper()}{vows[(i // 14) % 5]}{cons[(i * 7 + 3) % 14]}{vows[(i * 3 + 1) % 5]}"
+            f"{cons[(i // 70) % 14]}{vows[i % 5]}n"
+        )
+
+    full, sparse = [], []
+    for k in range(offset, offset + n):
+        first, second = word(2 * k), word(2 * k + 1)
+        name = f"{first} {second} Inc."
+        full.append(
+            {
+                "source_id": f"E{k}",
+                "name": name,
+                "tax_id": f"84-17{k:05d}",
+                "website": f"{first}-{second}.com".lower(),
+                "phone": f"+1 611 993 {k:04d}",
+                "address_line1": f"{k} Main St",
+                "city": "Austin",
+                "country": "US",
+            }
+        )
+        sparse.append({"source_id": f"C{k}", "name": name, "country": "US"})
+    return full, sparse

@@ -1,15 +1,22 @@
-"""End to end: a steward works the queue in a real browser; a viewer is refused every write and sees masks."""
+"""End to end: a steward works the queue in a real browser; a viewer is refused every write and sees masks.
+
+The hub is served by live_server on 127.0.0.1 and every task it enqueues runs on a real Celery worker
+subprocess (tests.e2e.conftest.hub_worker) over Redis, on the same PostgreSQL test database.
+"""
 
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
 
-from matching.models import Judgement
+from matching.models import Judgement, ReviewTask
 from mdm.apikeys import issue_key
-from mdm.models import SourceRecord
+from mdm.ingest import ingest_records
+from mdm.models import GoldenRecord, SourceRecord
+from tests.e2e.conftest import namesake_pairs, wait_until
 from tests.stewardship.conftest import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -32,7 +39,118 @@ def api(playwright_request: Any, base: str, key: str, path: str) -> Any:
     return playwright_request.get(base + path, headers={"Authorization": f"Api-Key {key}"}, max_redirects=0)
 
 
-def test_steward_merges_rejects_splits_and_pins(browser, live_server, review_data, personas, systems, shoot):
+def open_count() -> int:
+    return ReviewTask.objects.filter(status=ReviewTask.Status.OPEN).count()
+
+
+def ingest_doubtful_pairs(systems: dict[str, Any], n: int) -> list[int]:
+    """Ingest `n` doubtful pairs through the real path; the worker resolves them and opens the reviews."""
+    full, sparse = namesake_pairs(n)
+    ids = []
+    for system, payloads in ((systems["erp"], full), (systems["crm"], sparse)):
+        report = ingest_records(system=system, domain="customer", payloads=payloads, received_via="e2e")
+        ids += [o.record_id for o in report.outcomes]
+    wait_until(
+        lambda: not SourceRecord.objects.filter(pk__in=ids, golden__isnull=True).exists(),
+        "the worker places every ingested record",
+    )
+    wait_until(lambda: open_count() == n, f"matching opens {n} review tasks", timeout=30)
+    return ids
+
+
+def test_worker_resolves_records_and_steward_decides_by_keyboard(
+    browser, live_server, hub_worker, personas, systems, shoot
+):
+    base = live_server.url
+    # Test data through the real path: ingest, then the worker's matching opens one review per pair.
+    ingest_doubtful_pairs(systems, 3)
+    pairs = {
+        (t.left.source_id, t.right.source_id) for t in ReviewTask.objects.select_related("left", "right")
+    }
+    assert pairs == {("E0", "C0"), ("E1", "C1"), ("E2", "C2")}
+
+    # A record sent to the REST batch endpoint served by live_server is placed by the worker.
+    _, key = issue_key(system=systems["crm"], name="e2e", scopes=["read", "write"])
+    page = sign_in(browser, base, "steward")
+    rest = page.context.request
+    answer = rest.post(
+        base + "/api/v1/systems/crm/customer/records/",
+        headers={"Authorization": f"Api-Key {key}"},
+        data={"records": [{"source_id": "C-NEW", "name": "Pellucid Orchards", "country": "NZ"}]},
+    )
+    assert answer.status == 200, answer.text()
+    assert answer.json()["counts"]["created"] == 1
+    # Eager execution is off in this process: only the worker can place the record.
+    record = SourceRecord.objects.get(system=systems["crm"], source_id="C-NEW")
+    wait_until(
+        lambda: SourceRecord.objects.filter(pk=record.pk, golden__isnull=False).exists(),
+        "the worker places the record sent to the REST endpoint",
+    )
+    golden = SourceRecord.objects.get(pk=record.pk).golden
+    assert golden.name == "Pellucid Orchards"
+
+    # Keyboard only: Enter opens the first task, m merges, x rejects, m merges; then the queue is empty.
+    page.goto("/review/")
+    assert page.locator("table.queue tbody tr").count() == 3
+    first = page.locator("table.queue tbody tr").first.get_attribute("data-href")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith(first)
+    for key_name in ("m", "x", "m"):
+        with page.expect_navigation():
+            page.keyboard.press(key_name)
+    page.wait_for_url(re.compile(r"/review/(\?.*)?$"))
+    assert "The queue is empty" in page.inner_text(".messages")
+    assert open_count() == 0
+    assert Judgement.objects.filter(verdict="no_match").count() == 1
+    merged = ReviewTask.objects.filter(status=ReviewTask.Status.MERGED)
+    assert merged.count() == 2
+    for task in merged.select_related("left", "right"):
+        task.left.refresh_from_db()
+        task.right.refresh_from_db()
+        assert task.left.golden_id == task.right.golden_id
+    page.context.close()
+
+
+def test_steward_walks_100_reviews_with_the_keyboard_alone(
+    browser, live_server, hub_worker, personas, systems
+):
+    n = 100
+    ingest_doubtful_pairs(systems, n)
+    page = sign_in(browser, live_server.url, "steward")
+    assert page.inner_text("#total").strip() == str(n)
+
+    started = time.monotonic()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # nothing selected: Enter opens the first task
+    seen = []
+    for index in range(n):
+        match = re.search(r"/review/(\d+)/", page.url)
+        assert match, f"decision {index}: no task open at {page.url}"
+        seen.append(int(match.group(1)))
+        with page.expect_navigation():
+            page.keyboard.press("x" if index % 2 else "m")
+    elapsed = time.monotonic() - started
+
+    assert re.search(r"/review/(\?.*)?$", page.url), page.url
+    assert "The queue is empty" in page.inner_text(".messages")
+    assert len(set(seen)) == n, "each decision opened a task not seen before"
+    assert open_count() == 0
+    assert ReviewTask.objects.filter(status=ReviewTask.Status.MERGED).count() == n // 2
+    assert Judgement.objects.filter(verdict="no_match").count() == n - n // 2
+    # Every merge retired one golden record of its pair.
+    assert GoldenRecord.objects.filter(domain="customer", status="active").count() == 2 * n - n // 2
+    print(f"\nkeyboard walk: {n} review tasks in {elapsed:.1f} s ({elapsed / n * 1000:.0f} ms per task)")
+    page.context.close()
+
+
+def test_steward_merges_rejects_splits_and_pins(
+    browser, live_server, hub_worker, review_data, personas, systems, shoot
+):
+    # review_data holds hand-made ReviewTask rows over ingested records (tests.stewardship.conftest):
+    # this test asserts the queue order (a lower-scoring pair with an open contract ahead of a
+    # higher-scoring one) and one waterfall bar per stored contribution, which need scores and
+    # explanations the test sets, not ones the engine happens to compute.
     base = live_server.url
     _, key = issue_key(system=systems["crm"], name="e2e", scopes=["read"])
     page = sign_in(browser, base, "steward")
@@ -127,7 +245,9 @@ def test_steward_merges_rejects_splits_and_pins(browser, live_server, review_dat
     page.context.close()
 
 
-def test_viewer_is_refused_every_write_and_sees_masks(browser, live_server, review_data, personas, shoot):
+def test_viewer_is_refused_every_write_and_sees_masks(
+    browser, live_server, hub_worker, review_data, personas, shoot
+):
     base = live_server.url
     page = sign_in(browser, base, "viewer")
     assert page.locator("#merge-button").count() == 0

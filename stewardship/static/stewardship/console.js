@@ -15,7 +15,7 @@
     var current = list.findIndex(function (r) { return r.classList.contains("selected"); });
     if (list.length && (e.key === "j" || e.key === "ArrowDown")) { select(list, Math.min(current + 1, list.length - 1)); e.preventDefault(); }
     else if (list.length && (e.key === "k" || e.key === "ArrowUp")) { select(list, Math.max(current - 1, 0)); e.preventDefault(); }
-    else if (list.length && e.key === "Enter" && current >= 0) { window.location = list[current].dataset.href; }
+    else if (list.length && e.key === "Enter") { window.location = list[Math.max(current, 0)].dataset.href; }
     else if (e.key === "m" && document.getElementById("merge-button")) { document.getElementById("merge-button").click(); }
     else if (e.key === "x" && document.getElementById("reject-button")) { document.getElementById("reject-button").click(); }
     else if (e.key === "n" && document.getElementById("next-task")) { window.location = document.getElementById("next-task").href; }
