@@ -291,12 +291,15 @@ def seed_netsuite(sandbox: NetSuiteSandbox) -> None:
     with an overdue balance, and the item catalogue with its SKUs."""
     at = sandbox.clock.now() - dt.timedelta(hours=3)
     customers = [
-        (100200, "NORTHWIND TRADERS", "Northwind Traders Incorporated", "91-1234567", None, "AUTO", "0.00"),
-        (100300, "Contoso GmbH", "Contoso Handelsgesellschaft mbH", "DE136695976", None, "ON", "12500.00"),
-        (100400, "Fabrikam", "Fabrikam Incorporated", "94-7654321", None, "AUTO", "0.00"),
-        (100410, "Fabrikam UK Ltd", "Fabrikam UK Limited", "GB980780684", 100400, "AUTO", "0.00"),
-    ]
-    for n, (rid, name, legal, vat, parent, hold, overdue) in enumerate(customers):
+        (100200, "NORTHWIND TRADERS", "Northwind Traders Incorporated", "91-1234567", None, "AUTO", "0.00",
+         "northwind-traders.com"),
+        (100300, "Contoso GmbH", "Contoso Handelsgesellschaft mbH", "DE136695976", None, "ON", "12500.00",
+         "contoso.de"),
+        (100400, "Fabrikam", "Fabrikam Incorporated", "94-7654321", None, "AUTO", "0.00", "fabrikam.com"),
+        (100410, "Fabrikam UK Ltd", "Fabrikam UK Limited", "GB980780684", 100400, "AUTO", "0.00",
+         "fabrikam.co.uk"),
+    ]  # fmt: skip
+    for n, (rid, name, legal, vat, parent, hold, overdue, url) in enumerate(customers):
         sandbox.put(
             "customer",
             {
@@ -311,7 +314,7 @@ def seed_netsuite(sandbox: NetSuiteSandbox) -> None:
                 "overduebalance": overdue,
                 "email": None,
                 "phone": None,
-                "url": None,
+                "url": url,
                 "externalid": None,
             },
             at=at + dt.timedelta(minutes=n),
