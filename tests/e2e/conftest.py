@@ -69,7 +69,13 @@ def _reset_producers(app: Any) -> None:
 
 
 @pytest.fixture
-def hub_worker(transactional_db: Any, live_server: Any) -> Iterator[str]:
+def hub_worker(celery_worker: str, live_server: Any) -> str:
+    """The hub served on 127.0.0.1 with its tasks running on a real Celery worker."""
+    return celery_worker
+
+
+@pytest.fixture
+def celery_worker(transactional_db: Any) -> Iterator[str]:
     """A Celery worker subprocess on the test database, and the hub's tasks sent to it through Redis.
 
     The test process (and the live server thread in it) runs with CELERY_TASK_ALWAYS_EAGER=true from the
