@@ -17,7 +17,7 @@ from mdm.models import GoldenRecord, SourceRecord
 from mdm.reference import canonical_code
 
 from .blocking import blocking_keys
-from .engine import resolve_batch, resolve_one
+from .engine import resolve_batch
 from .features import features as record_features
 from .model import MatchModel
 from .models import BlockingKey, Judgement, MatchConfig, MatchRun, ReviewTask, Verdict
@@ -134,87 +134,54 @@ def resolve_records(record_ids: list[int]) -> int:
 
 
 def _resolve_chunk(domain: str, records: list[SourceRecord]) -> int:
+    """Resolve new and changed records by re-clustering their neighbourhood (incremental mode).
+
+    The neighbourhood is the records themselves, the held records that score at least the lower
+    threshold against one of them, and every member of those records' golden records. The batch
+    engine clusters that small set exactly as a full batch run would cluster it, so the two modes
+    decide alike: a new record that bridges two golden records merges them, and a sparse record
+    drawn to two namesakes goes to review in both modes. The golden records are then reconciled
+    as in a batch run (stable IDs, merges and splits).
+    """
     config = match_config(domain)
     match_settings, model = load_settings(config)
     model = model or MatchModel.from_settings(match_settings)
     keys_of = {r.pk: blocking_keys(domain, r.features) for r in records}
     _lock_keys([k for keys in keys_of.values() for k in keys])
-    # Re-read under the locks: a concurrent worker may have placed some of these records meanwhile.
-    held_now = dict(SourceRecord.objects.filter(pk__in=list(keys_of)).values_list("pk", "golden_id"))
     _store_keys(domain, keys_of)
-    all_keys = {k for keys in keys_of.values() for k in keys}
-    key_members = _key_members(domain, all_keys, match_settings.max_block)
+    key_members = _key_members(
+        domain, {k for keys in keys_of.values() for k in keys}, match_settings.max_block
+    )
     candidate_ids = {pk for members in key_members.values() for pk in members} - set(keys_of)
     feats: dict[int, dict[str, Any]] = {r.pk: r.features for r in records}
-    cluster_of: dict[int, str] = {}
     held = SourceRecord.objects.filter(pk__in=candidate_ids, golden__isnull=False)
-    for pk, features, golden_id in held.values_list("pk", "features", "golden_id"):
-        feats[pk] = features
-        cluster_of[pk] = str(golden_id)
-    for members in key_members.values():
-        # This chunk's own records join the blocks one by one below, in arrival order.
-        members[:] = [pk for pk in members if pk in cluster_of]
-    must, cannot = judgement_pairs(domain, list(keys_of))
-    updated: set[str] = set()
-    new_clusters: dict[str, list[SourceRecord]] = {}
-    joins: dict[str, list[SourceRecord]] = defaultdict(list)
-    merges: list[tuple[str, list[str]]] = []
-    reviews: list[tuple[int, int, Any]] = []
+    candidate_feats = dict(held.values_list("pk", "features"))
+    relevant: set[int] = set()
     for record in records:
-        if held_now.get(record.pk):
-            # An update of a placed record keeps its place (a steward may have put it there); its
-            # golden values follow the new attributes.
-            cluster_of[record.pk] = str(held_now[record.pk])
-            updated.add(cluster_of[record.pk])
-            continue
-        candidates = {pk: feats[pk] for key in keys_of[record.pk] for pk in key_members.get(key, ())}
-        decision = resolve_one(
-            record.pk, record.features, candidates, cluster_of, match_settings, model,
-            must_link=must, cannot_link=cannot,
-        )  # fmt: skip
-        if decision.kind == "link":
-            cluster_of[record.pk] = decision.cluster
-            target = new_clusters if decision.cluster in new_clusters else joins
-            target.setdefault(decision.cluster, []).append(record)
-            if decision.merge_clusters:
-                merges.append((decision.cluster, decision.merge_clusters))
-        else:
-            cluster_of[record.pk] = f"new:{record.pk}"
-            new_clusters[cluster_of[record.pk]] = [record]
-            if decision.kind == "review":
-                reviews.append((record.pk, decision.candidate, decision.score))
-        for key in keys_of[record.pk]:
-            key_members[key].append(record.pk)
-    _apply(domain, new_clusters, joins, merges, updated)
-    for a, b, score in reviews:
+        for pk in {pk for key in keys_of[record.pk] for pk in key_members.get(key, ())}:
+            if pk in candidate_feats and model.score(record.features, candidate_feats[pk]).weight >= (
+                match_settings.lower_threshold
+            ):
+                relevant.add(pk)
+    # Re-read under the locks: a concurrent worker may have placed or moved some of these meanwhile.
+    seeds = set(keys_of) | relevant
+    goldens = set(
+        SourceRecord.objects.filter(pk__in=seeds, golden__isnull=False).values_list("golden_id", flat=True)
+    )
+    rows = SourceRecord.objects.filter(pk__in=seeds) | SourceRecord.objects.filter(golden_id__in=goldens)
+    held_now: dict[int, str | None] = {}
+    for pk, features, golden_id in rows.values_list("pk", "features", "golden_id"):
+        feats.setdefault(pk, features)
+        held_now[pk] = str(golden_id) if golden_id else None
+    must, cannot = judgement_pairs(domain, list(feats))
+    result = resolve_batch(feats, match_settings, model=model, must_link=must, cannot_link=cannot)
+    changed = {held_now[r.pk] for r in records if held_now.get(r.pk)}
+    _reconcile(domain, result.clusters, held_now, reason=f"{REASON}: new or changed records")
+    # Members whose attributes changed: their golden values follow, even when no record moved.
+    golden_service.rebuild_many(changed, reason=f"{REASON}: source record changed")
+    for a, b, score in result.reviews:
         _open_review(domain, a, b, score)
     return sum(1 for r in records if not held_now.get(r.pk))
-
-
-def _apply(
-    domain: str,
-    new_clusters: dict[str, list[SourceRecord]],
-    joins: dict[str, list[SourceRecord]],
-    merges: list[tuple[str, list[str]]],
-    updated: set[str],
-) -> None:
-    """Write the decisions of one chunk: new golden records, joins, merges, rebuilds."""
-    keys = list(new_clusters)
-    created = golden_service.create_many(
-        domain, [new_clusters[k] for k in keys], reason=f"{REASON}: no match"
-    )
-    real = {k: str(g.pk) for k, g in zip(keys, created, strict=True)}
-    for cluster, records in joins.items():
-        golden_service.link_records(GoldenRecord(pk=cluster), records, reason=f"{REASON}: matched")
-        updated.add(cluster)
-    golden_service.rebuild_many(updated, reason=f"{REASON}: members changed")
-    for survivor_key, others in merges:
-        survivor = golden_service.current(real.get(survivor_key, survivor_key))
-        retiring = [golden_service.current(real.get(o, o)) for o in others]
-        retiring = [g for g in retiring if g is not None and survivor is not None and g.pk != survivor.pk]
-        if survivor is not None and retiring:
-            # The record showed these clusters to be one; the batch mode would merge them too.
-            golden_service.merge(survivor, retiring, reason=f"{REASON}: a new record bridges them")
 
 
 def _open_review(domain: str, a: int, b: int, score: Any) -> None:
@@ -290,7 +257,7 @@ def _run_batch(run: MatchRun) -> None:
         config.model = result.model.to_dict()
         config.fitted_at = timezone.now()
         config.save(update_fields=["model", "fitted_at"])
-    _reconcile(domain, result.clusters, held, run)
+    _reconcile(domain, result.clusters, held, reason=f"{REASON}: batch run {run.pk}", run=run)
     _store_all_keys(domain, records)
     _replace_reviews(domain, result.reviews)
     MatchRun.objects.filter(pk=run.pk).update(
@@ -305,7 +272,14 @@ def _set_progress(run: MatchRun, progress: float) -> None:
     MatchRun.objects.filter(pk=run.pk).update(progress=progress)
 
 
-def _reconcile(domain: str, clusters: list[list[int]], held: dict[int, str | None], run: MatchRun) -> None:
+def _reconcile(
+    domain: str,
+    clusters: list[list[int]],
+    held: dict[int, str | None],
+    *,
+    reason: str,
+    run: MatchRun | None = None,
+) -> None:
     """Make golden records follow the clusters while keeping golden IDs stable.
 
     A cluster keeps the golden ID most of its members already have (the lowest ID on a tie, so a
@@ -331,9 +305,9 @@ def _reconcile(domain: str, clusters: list[list[int]], held: dict[int, str | Non
         claimed.add(keep)
         target.update(dict.fromkeys(members, keep))
         moving_to[keep].extend(pk for pk in members if held.get(pk) != keep)
-    reason = f"{REASON}: batch run {run.pk}"
     touched = {held[pk] for pk, goes in target.items() if held.get(pk) and held[pk] != goes}
-    _set_progress(run, 0.6)
+    if run is not None:
+        _set_progress(run, 0.6)
     created: list[GoldenRecord] = []
     for start in range(0, len(new_groups), 2000):
         chunk = new_groups[start : start + 2000]
@@ -345,7 +319,8 @@ def _reconcile(domain: str, clusters: list[list[int]], held: dict[int, str | Non
             created += golden_service.create_many(
                 domain, [[by_pk[pk] for pk in g] for g in chunk], reason=reason
             )
-        _set_progress(run, 0.6 + 0.3 * min(1.0, (start + 2000) / max(len(new_groups), 1)))
+        if run is not None:
+            _set_progress(run, 0.6 + 0.3 * min(1.0, (start + 2000) / max(len(new_groups), 1)))
     new_ids = [str(g.pk) for g in created]
     with transaction.atomic():
         for keep, pks in moving_to.items():

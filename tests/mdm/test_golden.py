@@ -89,63 +89,48 @@ def test_as_of_read_returns_the_past_version(crm, ingest, key_client):
     assert client.get(f"/api/v1/golden/{golden.pk}/", {"as_of": "someday"}).status_code == 400
 
 
+CONTOSO_ERP = {
+    "source_id": "E1",
+    "name": "Contoso GmbH",
+    "tax_id": "DE136695976",
+    "country": "DE",
+    "website": "www.contoso.de",
+    "payment_status": "current",
+}
+
+
+def entitlement(start: str, end: str) -> dict[str, str]:
+    """The support platform's entitlement of Contoso, under its billing contract."""
+    return {
+        "source_id": "ent_1",
+        "customer_source_id": "S1",
+        "contract_source_id": "sub_1",
+        "contract_system": "billing",
+        "sla_level": "premium",
+        "product_code": "SUP",
+        "start_date": start,
+        "end_date": end,
+        "status": "active",
+    }
+
+
 @pytest.fixture
 def entitled(crm, erp, billing, support, ingest):
     """A customer in ERP and support, a billing contract and a support entitlement running this year."""
     year = dt.date.today().year
-    ingest(
-        erp,
-        "customer",
-        {
-            "source_id": "E1",
-            "name": "Contoso GmbH",
-            "tax_id": "DE136695976",
-            "country": "DE",
-            "website": "www.contoso.de",
-            "payment_status": "current",
-            "credit_hold": "false",
-            "updated_at": "2026-01-01",
-        },
-    )
+    ingest(erp, "customer", {**CONTOSO_ERP, "credit_hold": "false", "updated_at": "2026-01-01"})
     ingest(
         support, "customer", {"source_id": "S1", "name": "Contoso", "email": "it@contoso.de", "country": "DE"}
     )
-    ingest(
-        billing,
-        "customer",
-        {
-            "source_id": "cus_1",
-            "name": "Contoso GmbH",
-            "tax_id": "DE136695976",
-            "email": "billing@contoso.de",
-        },
-    )
+    contoso_billing = {"name": "Contoso GmbH", "tax_id": "DE136695976", "email": "billing@contoso.de"}
+    ingest(billing, "customer", {"source_id": "cus_1", **contoso_billing})
+    contract = {"customer_source_id": "cus_1", "status": "active"}
     ingest(
         billing,
         "contract",
-        {
-            "source_id": "sub_1",
-            "customer_source_id": "cus_1",
-            "status": "active",
-            "start_date": f"{year}-01-01",
-            "end_date": f"{year}-12-31",
-        },
+        {"source_id": "sub_1", **contract, "start_date": f"{year}-01-01", "end_date": f"{year}-12-31"},
     )
-    ingest(
-        support,
-        "entitlement",
-        {
-            "source_id": "ent_1",
-            "customer_source_id": "S1",
-            "contract_source_id": "sub_1",
-            "contract_system": "billing",
-            "sla_level": "premium",
-            "product_code": "SUP",
-            "start_date": f"{year}-01-01",
-            "end_date": f"{year}-12-31",
-            "status": "active",
-        },
-    )
+    ingest(support, "entitlement", entitlement(f"{year}-01-01", f"{year}-12-31"))
     return golden_of(support, "entitlement", "ent_1")
 
 
@@ -155,74 +140,26 @@ def test_eligibility_follows_credit_hold_on_and_off(erp, ingest, entitled, key_c
         "the support and ERP records are one customer"
     )
     customer = entitled.customer
-    ingest(
-        erp,
-        "customer",
-        {
-            "source_id": "E1",
-            "name": "Contoso GmbH",
-            "tax_id": "DE136695976",
-            "country": "DE",
-            "website": "www.contoso.de",
-            "credit_hold": "true",
-            "updated_at": "2026-02-01",
-        },
-    )
+    ingest(erp, "customer", {**CONTOSO_ERP, "credit_hold": "true", "updated_at": "2026-02-01"})
     entitled.refresh_from_db()
-    assert entitled.attributes["eligibility"] == {
-        **entitled.attributes["eligibility"],
-        "status": "suspended",
-        "eligible": False,
-        "reason": "credit hold",
-    }
+    eligibility = entitled.attributes["eligibility"]
+    assert (eligibility["status"], eligibility["eligible"], eligibility["reason"]) == (
+        "suspended",
+        False,
+        "credit hold",
+    )
     assert entitled.events.filter(kind="eligibility_changed").exists()
-    answer = (
-        key_client(erp, "read")
-        .get("/api/v1/entitlements/check/", {"system": "support", "source_id": "S1"})
-        .json()
-    )
-    assert answer == {
-        **answer,
-        "eligible": False,
-        "reason": "credit hold",
-        "sla_level": "premium",
-        "customer_id": str(customer.pk),
-    }
-    ingest(
-        erp,
-        "customer",
-        {
-            "source_id": "E1",
-            "name": "Contoso GmbH",
-            "tax_id": "DE136695976",
-            "country": "DE",
-            "website": "www.contoso.de",
-            "credit_hold": "false",
-            "updated_at": "2026-03-01",
-        },
-    )
-    by_golden = (
-        key_client(erp, "read").get("/api/v1/entitlements/check/", {"customer": str(customer.pk)}).json()
-    )
+    client = key_client(erp, "read")
+    answer = client.get("/api/v1/entitlements/check/", {"system": "support", "source_id": "S1"}).json()
+    assert answer == {**answer, "eligible": False, "reason": "credit hold", "sla_level": "premium",
+                      "customer_id": str(customer.pk)}  # fmt: skip
+    ingest(erp, "customer", {**CONTOSO_ERP, "credit_hold": "false", "updated_at": "2026-03-01"})
+    by_golden = client.get("/api/v1/entitlements/check/", {"customer": str(customer.pk)}).json()
     assert by_golden["eligible"] is True and by_golden["status"] == "active"
 
 
 def test_eligibility_expires_with_the_date_by_the_daily_job(entitled, support, ingest):
-    ingest(
-        support,
-        "entitlement",
-        {
-            "source_id": "ent_1",
-            "customer_source_id": "S1",
-            "contract_source_id": "sub_1",
-            "contract_system": "billing",
-            "sla_level": "premium",
-            "product_code": "SUP",
-            "start_date": "2020-01-01",
-            "end_date": "2020-12-31",
-            "status": "active",
-        },
-    )
+    ingest(support, "entitlement", entitlement("2020-01-01", "2020-12-31"))
     entitled.refresh_from_db()
     assert entitled.attributes["eligibility"]["status"] == "expired"
     assert entitled.attributes["eligibility"]["reason"] == "ended on 2020-12-31"
