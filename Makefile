@@ -47,3 +47,4 @@ bench-quality: bench-deps
 
 bench-ingest: bench-deps services
 	$(PY) bench/ingest.py --database-url $(PG_URL)_bench
+	$(PY) bench/sync.py --database-url $(PG_URL)_bench_sync

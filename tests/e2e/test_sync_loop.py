@@ -21,9 +21,8 @@ from django.conf import settings
 from django.db import connection
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from connectors.connections import connection_create
 from connectors.models import Connection
-from connectors.sandbox import run_all
+from connectors.sandbox import connect, run_all
 from connectors.schedules import schedule_set
 from mdm.ingest import ingest_records
 from mdm.models import SourceRecord
@@ -60,31 +59,6 @@ def sandboxes() -> Iterator[dict[str, Any]]:
     finally:
         for sandbox in started.values():
             sandbox.stop()
-
-
-def connect(sandboxes: dict[str, Any]) -> dict[str, Connection]:
-    ns, sf, st, zd = (sandboxes[k] for k in ("netsuite", "salesforce", "stripe", "zendesk"))
-    configs = {
-        ("netsuite", "erp"): {
-            "account_url": ns.base_url,
-            "client_id": ns.client_id,
-            "certificate_id": ns.certificate_id,
-            "private_key": ns.private_key,
-        },
-        ("salesforce", "crm"): {
-            "login_url": sf.base_url,
-            "client_id": sf.client_id,
-            "client_secret": sf.client_secret,
-        },
-        ("stripe", "billing"): {"api_base": st.base_url, "api_key": st.api_key},
-        ("zendesk", "support"): {"base_url": zd.base_url, "email": zd.email, "api_token": zd.api_token},
-    }
-    return {
-        vendor: connection_create(
-            name=vendor, connector=vendor, system=system, config=config, sync_domains=["customer"]
-        )
-        for (vendor, system), config in configs.items()
-    }
 
 
 def schedule(connections: dict[str, Connection]) -> None:
@@ -143,7 +117,7 @@ def test_scheduled_sync_writes_back_and_a_credit_hold_reaches_the_support_desk(
     sandboxes: dict[str, Any], celery: None
 ) -> None:
     ns, sf, st, zd = (sandboxes[k] for k in ("netsuite", "salesforce", "stripe", "zendesk"))
-    connections = connect(sandboxes)
+    connections = connect(sandboxes, sync_domains=["customer"])
     schedule(connections)
 
     # Scheduled pulls and resolution: Contoso in the four systems is one golden record.

@@ -36,16 +36,33 @@ class Command(BaseCommand):
         self._steward()
         if not SourceSystem.objects.exists():
             self._load()
+        stand_ins = self._sync_with_stand_ins()
         url = f"http://127.0.0.1:{options['port']}"
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nThe hub is up.\n  steward console: {url}/\n  admin: {url}/admin/\n"
                 f"  API docs: {url}/api/docs/\n"
-                f"  sign in as {USERNAME} / {PASSWORD}\n"
+                f"  sign in as {USERNAME} / {PASSWORD}\n  SaaS stand-ins (demo data, in this process):\n"
+                + "".join(f"    {vendor:<11}{base}\n" for vendor, base in stand_ins.items())
             )
         )
         if not options["no_serve"]:
             call_command("runserver", f"127.0.0.1:{options['port']}", use_reloader=False)
+
+    def _sync_with_stand_ins(self) -> dict[str, str]:
+        """Start the vendor stand-ins, connect to each, pull once, and deliver the golden records back."""
+        from connectors.delivery import relay_outbox
+        from connectors.models import SyncRun
+        from connectors.sandbox import connect, run_all
+        from connectors.sync import sync_execute
+
+        sandboxes = run_all()
+        for connection in connect(sandboxes).values():
+            for domain in connection.sync_domains:
+                run = sync_execute(SyncRun.objects.create(connection=connection, domain=domain).pk)
+                self.stdout.write(f"pulled {connection.name} {domain}: {run.status}, {run.read} read")
+        relay_outbox()  # tasks run in-process here: the deliveries are pushed before this returns
+        return {vendor: sandbox.base_url for vendor, sandbox in sandboxes.items()}
 
     def _steward(self) -> None:
         user_model = get_user_model()
