@@ -296,8 +296,16 @@ def merge(
     survivor: GoldenRecord, others: Iterable[GoldenRecord], *, reason: str, user: Any = None
 ) -> GoldenRecord:
     """Move every source record of `others` into `survivor`; the others retire, pointing at it."""
+    # Fresh rows, each once: a caller's objects may be stale (rebuilt or retired meanwhile), and a
+    # stale version would write a second event under a version already used.
+    survivor.refresh_from_db()
+    seen = {survivor.pk}
     for other in others:
-        if other.pk == survivor.pk or other.is_retired:
+        if other.pk in seen:
+            continue
+        seen.add(other.pk)
+        other.refresh_from_db()
+        if other.is_retired:
             continue
         link_records(survivor, list(other.source_records.all()), reason=reason, user=user)
         # Anything that still points at the retired record (its retired ancestors) follows it.

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
+from mdm import golden as golden_service
 from mdm import reference
 from mdm.models import GoldenRecord, OutboxEvent, SourceRecord
 from mdm.tasks import refresh_eligibility
@@ -207,3 +208,14 @@ def test_quality_figures(crm, ingest, key_client):
         "source_records_per_golden": 1.0,
     }
     assert figures["completeness"]["tax_id"] == 0.5
+
+
+def test_merge_of_the_same_golden_record_twice_retires_it_once(crm, erp, ingest):
+    ingest(crm, "customer", {"source_id": "1", "name": "Acme Inc", "country": "US"})
+    ingest(erp, "customer", {"source_id": "2", "name": "Zeta GmbH", "country": "DE"})
+    survivor, other = golden_of(crm, "customer", "1"), golden_of(erp, "customer", "2")
+    stale = GoldenRecord.objects.get(pk=other.pk)
+    golden_service.merge(survivor, [other, GoldenRecord.objects.get(pk=other.pk)], reason="t")
+    golden_service.merge(survivor, [stale], reason="a second caller with a stale object")
+    assert other.events.filter(kind="retired").count() == 1
+    assert golden_of(erp, "customer", "2") == survivor
