@@ -200,8 +200,10 @@ def _product() -> MatchSettings:
                 "identifier",
                 ["exact", "close", "else", "missing"],
                 {"max_edits": 0, "key": "code"},
-                prior_m={"exact": 0.8, "close": 0.0, "else": 0.2},
-                prior_u={"exact": 1e-4, "close": 1e-9, "else": 0.9999},
+                # Codes are compared in their canonical (mapped) form: a governed mapping makes an
+                # equal code as good as proof, while each system's own code differs for one product.
+                prior_m={"exact": 0.9, "close": 0.0, "else": 0.1},
+                prior_u={"exact": 1e-7, "close": 1e-9, "else": 0.9999999},
             ),
             FieldSpec(
                 "name",
