@@ -127,7 +127,8 @@ def blocking_keys(domain: str, feats: dict) -> list[str]:
     return _BUILDERS[domain](feats)
 
 
-def _sort_key(keys: Iterable[str]) -> str:
+def sort_key(keys: Iterable[str]) -> str:
+    """The key a record sorts by inside an oversized block (its name key), "~" when it has none."""
     for k in keys:
         if k.startswith(SORT_FAMILY + ":"):
             return k
@@ -150,7 +151,7 @@ def candidate_pairs(
     for rid, keys in keys_by_record.items():
         for k in keys:
             blocks[k].append(rid)
-    sort_keys = {rid: _sort_key(keys) for rid, keys in keys_by_record.items()}
+    sort_keys = {rid: sort_key(keys) for rid, keys in keys_by_record.items()}
     pairs: set[tuple[int, int]] = set()
     by_family: dict[str, int] = defaultdict(int)
     oversized: dict[str, int] = {}
@@ -207,7 +208,7 @@ def neighbour_candidates(
     For a block larger than ``max_block`` only the ``window`` members whose name key sorts nearest to
     the new record's are taken (what sorted neighbourhood would have paired in a batch run).
     """
-    own = _sort_key(keys)
+    own = sort_key(keys)
     out: set[int] = set()
     for k in keys:
         members = index.get(k)

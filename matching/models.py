@@ -29,9 +29,12 @@ class BlockingKey(models.Model):
     domain = models.CharField(max_length=16, choices=Domain.choices)
     key = models.CharField(max_length=120)
     record = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="blocking_keys")
+    # The record's name key: inside an oversized block, candidates are the records that sort nearest
+    # (sorted neighbourhood), found by a range scan of (domain, key, sort).
+    sort = models.CharField(max_length=120, default="~")
 
     class Meta:
-        indexes = [models.Index(fields=["domain", "key"])]
+        indexes = [models.Index(fields=["domain", "key", "sort"])]
         constraints = [models.UniqueConstraint(fields=["record", "key"], name="uniq_record_key")]
 
     def __str__(self) -> str:

@@ -10,13 +10,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from mdm import golden as golden_service
 from mdm.models import GoldenRecord, SourceRecord
 from mdm.reference import canonical_code
 
-from .blocking import blocking_keys
+from .blocking import blocking_keys, sort_key
 from .engine import resolve_batch
 from .features import features as record_features
 from .model import MatchModel
@@ -97,32 +98,57 @@ def _lock_keys(keys: list[str]) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
 
 
+def _key_rows(domain: str, pk: int, keys: list[str]) -> list[BlockingKey]:
+    order = sort_key(keys)
+    return [BlockingKey(domain=domain, key=k, record_id=pk, sort=order) for k in set(keys)]
+
+
 def _store_keys(domain: str, keys_of: dict[int, list[str]]) -> None:
     BlockingKey.objects.filter(record_id__in=list(keys_of)).delete()
-    BlockingKey.objects.bulk_create(
-        [BlockingKey(domain=domain, key=k, record_id=pk) for pk, keys in keys_of.items() for k in set(keys)],
-        batch_size=5000,
-    )
+    rows = [row for pk, keys in keys_of.items() for row in _key_rows(domain, pk, keys)]
+    BlockingKey.objects.bulk_create(rows, batch_size=5000)
 
 
-def _key_members(domain: str, keys: set[str], limit: int) -> dict[str, list[int]]:
-    """Held records per blocking key, at most `limit` per key (the engine caps blocks the same way)."""
+def _candidates_of(
+    domain: str, keys_of: dict[int, list[str]], settings: MatchSettings
+) -> dict[int, set[int]]:
+    """Held records sharing a blocking key with each record, by indexed look-ups.
+
+    A block of at most `max_block` records gives all its members. A larger one gives, as the batch
+    engine's sorted neighbourhood does, the `window` records whose name key sorts nearest to the
+    record's own on either side: two range scans of the (domain, key, sort) index.
+    """
+    keys = sorted({k for ks in keys_of.values() for k in ks})
+    sizes: dict[str, int] = {}
+    for start in range(0, len(keys), 500):
+        rows = BlockingKey.objects.filter(domain=domain, key__in=keys[start : start + 500])
+        sizes.update(rows.values_list("key").annotate(n=Count("id")).values_list("key", "n"))
+    small = [k for k in keys if 0 < sizes.get(k, 0) <= settings.max_block]
     members: dict[str, list[int]] = defaultdict(list)
-    keys_list = sorted(keys)
-    for start in range(0, len(keys_list), 500):
-        rows = BlockingKey.objects.filter(domain=domain, key__in=keys_list[start : start + 500])
-        for key, record_id in rows.values_list("key", "record_id").order_by("record_id"):
-            if len(members[key]) < limit:
-                members[key].append(record_id)
-    return members
+    for start in range(0, len(small), 500):
+        rows = BlockingKey.objects.filter(domain=domain, key__in=small[start : start + 500])
+        for key, record_id in rows.values_list("key", "record_id"):
+            members[key].append(record_id)
+    found: dict[int, set[int]] = {}
+    for pk, record_keys in keys_of.items():
+        own = sort_key(record_keys)
+        ids: set[int] = set()
+        for key in record_keys:
+            if sizes.get(key, 0) <= settings.max_block:
+                ids.update(members.get(key, ()))
+                continue
+            block = BlockingKey.objects.filter(domain=domain, key=key).values_list("record_id", flat=True)
+            ids.update(block.filter(sort__gte=own).order_by("sort", "record_id")[: settings.window])
+            ids.update(block.filter(sort__lt=own).order_by("-sort", "-record_id")[: settings.window])
+        ids.discard(pk)
+        found[pk] = ids
+    return found
 
 
 def resolve_records(record_ids: list[int]) -> int:
-    """Resolve these records, one after another, against everything held (incremental mode).
+    """Resolve these records against everything held (incremental mode).
 
-    The records of one call are resolved in record order, each seeing the ones before it, exactly as
-    if they had arrived one by one; reads and writes are batched so a chunk costs a few queries.
-    Returns how many records were placed.
+    Returns how many records were new (placed for the first time).
     """
     records = list(SourceRecord.objects.filter(pk__in=record_ids).select_related("system").order_by("pk"))
     ensure_features(records)
@@ -149,20 +175,18 @@ def _resolve_chunk(domain: str, records: list[SourceRecord]) -> int:
     keys_of = {r.pk: blocking_keys(domain, r.features) for r in records}
     _lock_keys([k for keys in keys_of.values() for k in keys])
     _store_keys(domain, keys_of)
-    key_members = _key_members(
-        domain, {k for keys in keys_of.values() for k in keys}, match_settings.max_block
-    )
-    candidate_ids = {pk for members in key_members.values() for pk in members} - set(keys_of)
+    candidates_of = _candidates_of(domain, keys_of, match_settings)
+    candidate_ids = set().union(*candidates_of.values()) - set(keys_of)
     feats: dict[int, dict[str, Any]] = {r.pk: r.features for r in records}
     held = SourceRecord.objects.filter(pk__in=candidate_ids, golden__isnull=False)
     candidate_feats = dict(held.values_list("pk", "features"))
-    relevant: set[int] = set()
-    for record in records:
-        for pk in {pk for key in keys_of[record.pk] for pk in key_members.get(key, ())}:
-            if pk in candidate_feats and model.score(record.features, candidate_feats[pk]).weight >= (
-                match_settings.lower_threshold
-            ):
-                relevant.add(pk)
+    relevant = {
+        pk
+        for record in records
+        for pk in candidates_of[record.pk]
+        if pk in candidate_feats
+        and model.score(record.features, candidate_feats[pk]).weight >= match_settings.lower_threshold
+    }
     # Re-read under the locks: a concurrent worker may have placed or moved some of these meanwhile.
     seeds = set(keys_of) | relevant
     goldens = set(
@@ -341,9 +365,7 @@ def _store_all_keys(domain: str, records: dict[int, dict[str, Any]]) -> None:
     BlockingKey.objects.filter(domain=domain).delete()
     batch: list[BlockingKey] = []
     for pk, features in records.items():
-        batch.extend(
-            BlockingKey(domain=domain, key=k, record_id=pk) for k in set(blocking_keys(domain, features))
-        )
+        batch.extend(_key_rows(domain, pk, blocking_keys(domain, features)))
         if len(batch) >= 20000:
             BlockingKey.objects.bulk_create(batch)
             batch = []
@@ -367,9 +389,7 @@ def search(domain: str, attributes: dict[str, Any], *, limit: int = 5) -> list[d
     match_settings, model = load_settings(match_config(domain))
     model = model or MatchModel.from_settings(match_settings)
     feats = features_for(attributes.get("system") or "", domain, attributes)
-    keys = set(blocking_keys(domain, feats))
-    members = _key_members(domain, keys, match_settings.max_block)
-    ids = {pk for pks in members.values() for pk in pks}
+    ids = _candidates_of(domain, {0: blocking_keys(domain, feats)}, match_settings)[0]
     best: dict[str, tuple[Any, int]] = {}
     held = SourceRecord.objects.filter(pk__in=ids, golden__isnull=False).values_list(
         "pk", "features", "golden_id"
