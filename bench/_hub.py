@@ -11,8 +11,11 @@ DATA = ROOT.parent / "shared" / "bench" / "customers"
 SYSTEMS = ("erp", "crm", "billing", "support")
 
 
-def fresh_hub(database_url: str | None) -> Path:
-    """Point Django at a new, migrated database (SQLite in a temp folder unless a URL is given)."""
+def fresh_hub(database_url: str | None, *, keep: bool = False) -> Path:
+    """Point Django at a new, migrated database (SQLite in a temp folder unless a URL is given).
+
+    With `keep`, the database at the URL keeps what it holds (it is only migrated).
+    """
     var = Path(tempfile.mkdtemp(prefix="mdm-bench-"))
     os.environ["MDM_VAR_DIR"] = str(var)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -25,7 +28,7 @@ def fresh_hub(database_url: str | None) -> Path:
     from django.core.management import call_command
     from django.db import connection
 
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not keep:
         # A clean slate: the benchmark owns this database.
         with connection.cursor() as cursor:
             cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")

@@ -111,15 +111,23 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--database-url")
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument(
+        "--keep", action="store_true", help="measure latencies against what the database holds"
+    )
     args = parser.parse_args()
-    var = fresh_hub(args.database_url)
-    from django.core.management import call_command
-
-    from matching.services import search
-    from mdm.ingest import ingest_records
-    from mdm.models import SourceRecord, SourceSystem
+    var = fresh_hub(args.database_url, keep=args.keep)
 
     paths = _write(args.records, var)
+    if not args.keep:
+        _load(paths)
+    _latencies(paths, args.samples)
+
+
+def _load(paths: dict[str, Path]) -> None:
+    from django.core.management import call_command
+
+    from mdm.models import SourceRecord
+
     started = time.perf_counter()
     for system, path in paths.items():
         call_command(
@@ -135,13 +143,21 @@ def main() -> None:
     print(f"batch resolution {resolve_seconds:.0f}s: {out.getvalue().strip()}")
     print(f"end to end {ingest_seconds + resolve_seconds:.0f}s for {held} records")
 
+
+def _latencies(paths: dict[str, Path], samples: int) -> None:
+    from matching.services import search
+    from mdm.ingest import ingest_records
+    from mdm.models import SourceRecord, SourceSystem
+
+    held = SourceRecord.objects.count()
     rng = random.Random(7)
+    run = int(time.time())  # new source IDs on every run, so each sample is a new record
     rows = list(csv.DictReader(paths["crm"].open()))
     crm = SourceSystem.objects.get(code="crm")
     incremental, searching = [], []
-    for n in range(args.samples):
+    for n in range(samples):
         row = {**rng.choice(rows)}
-        row["source_id"] = f"new-{n}"
+        row["source_id"] = f"new-{run}-{n}"
         row["name"] = row["name"].upper()
         started = time.perf_counter()
         ingest_records(system=crm, domain="customer", payloads=[row], received_via="bench")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from mdm.choices import Domain
@@ -38,9 +40,22 @@ class GoldenRecordSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class CrossReferenceSerializer(serializers.Serializer):
-    system = serializers.CharField(source="system.code")
-    source_id = serializers.CharField()
+def golden_summary(golden: GoldenRecord) -> dict[str, Any]:
+    """What GoldenRecordSerializer gives, built directly (the xref look-up's hot path)."""
+    return {
+        "id": str(golden.pk),
+        "domain": golden.domain,
+        "status": golden.status,
+        "name": golden.name,
+        "attributes": golden.attributes,
+        "lineage": golden.lineage,
+        "pins": golden.pins,
+        "parent_id": str(golden.parent_id) if golden.parent_id else None,
+        "customer_id": str(golden.customer_id) if golden.customer_id else None,
+        "version": golden.version,
+        "created_at": golden.created_at.isoformat().replace("+00:00", "Z"),
+        "updated_at": golden.updated_at.isoformat().replace("+00:00", "Z"),
+    }
 
 
 class GoldenDetailSerializer(GoldenRecordSerializer):

@@ -53,14 +53,18 @@ class XrefLookupView(APIView):
     def get(self, request: Request) -> Response:
         query = s.XrefLookupSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        record = selectors.source_record(**query.validated_data)
-        if record is None:
+        held, golden = selectors.xref_golden(**query.validated_data)
+        if not held:
             raise ApiError("source_record_not_found", "The hub holds no such source record.", 404)
-        golden = record.golden
-        if golden is not None and golden.is_retired:
-            golden, _ = selectors.golden_lookup(golden.pk)
-        answer = {**query.validated_data, "golden_id": golden.pk if golden else None, "golden": golden}
-        return Response(s.XrefAnswerSerializer(answer).data)
+        # Built by hand, not by a ModelSerializer: this is the hub's hottest read, and building the
+        # serializer's fields cost more than the query (measured: about half of each request).
+        return Response(
+            {
+                **query.validated_data,
+                "golden_id": str(golden.pk) if golden else None,
+                "golden": s.golden_summary(golden) if golden else None,
+            }
+        )
 
 
 class XrefExportView(APIView):

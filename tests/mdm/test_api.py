@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 ACME = {"source_id": "001A", "name": "Acme Widgets Inc.", "website": "acme-widgets.com", "country": "US"}
 
 
+@pytest.mark.sqlite
 def test_xref_lookup_answers_golden_id_and_record(crm, ingest, key_client):
     ingest(crm, "customer", ACME)
     record = SourceRecord.objects.get(source_id="001A")
@@ -27,6 +28,7 @@ def test_xref_lookup_answers_golden_id_and_record(crm, ingest, key_client):
     assert response.json()["golden"]["name"] == "Acme Widgets Inc."
 
 
+@pytest.mark.sqlite
 def test_xref_lookup_of_unknown_record_is_404_with_code(crm, key_client):
     response = key_client(crm, "read").get(
         "/api/v1/xref/", {"system": "crm", "domain": "customer", "source_id": "x"}
@@ -42,6 +44,7 @@ def test_bad_query_is_400_with_details(crm, key_client):
     assert body["code"] == "invalid" and "domain" in body["details"] and "source_id" in body["details"]
 
 
+@pytest.mark.sqlite
 def test_retired_golden_id_redirects_to_survivor(crm, erp, ingest, key_client):
     ingest(crm, "customer", ACME)
     ingest(erp, "customer", {"source_id": "9", "name": "Totally Different GmbH", "country": "DE"})
@@ -209,3 +212,13 @@ def test_bad_input_never_answers_500(crm, key_client, method, url, body):
     assert response["Content-Type"].startswith("application/json")
     if response.status_code >= 400:
         assert {"code", "message"} <= response.json().keys()
+
+
+@pytest.mark.sqlite
+def test_xref_answer_carries_the_same_golden_record_as_the_golden_endpoint(crm, ingest, key_client):
+    ingest(crm, "customer", ACME)
+    client = key_client(crm, "read")
+    xref = client.get("/api/v1/xref/", {"system": "crm", "domain": "customer", "source_id": "001A"}).json()
+    golden = client.get(f"/api/v1/golden/{xref['golden_id']}/").json()
+    golden.pop("source_records")
+    assert xref["golden"] == golden
