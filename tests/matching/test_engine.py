@@ -18,7 +18,8 @@ from matching.features import features
 from matching.model import MatchModel
 from matching.settings import MatchSettings, default_settings
 
-BENCH = Path("/work/shared/bench/customers")
+# The labelled benchmark set lies in shared/ beside the repository (as in CI), never copied into it.
+BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "bench" / "customers"
 
 
 def org(**kw):
