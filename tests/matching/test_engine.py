@@ -226,7 +226,7 @@ def test_refine_moves_parameters_towards_judgements(settings):
 # -------------------------------------------------------------------------------- benchmark samples
 def _load_sample(n_entities: int, seed: int = 5):
     if not BENCH.exists():
-        pytest.skip("benchmark data not available")
+        pytest.fail(f"the labelled benchmark set is missing: {BENCH}")
     truth = {}
     with open(BENCH / "truth.csv", newline="") as f:
         for r in csv.DictReader(f):
