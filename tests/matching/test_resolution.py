@@ -104,8 +104,8 @@ def test_incremental_and_batch_agree_on_a_small_set(crm, erp, billing, on_commit
     ]
     for system, source_id, attributes in people:
         with on_commit():
-            ingest_records(system=system, domain="customer", payloads=[{"source_id": source_id, **attributes}],
-                           received_via="t")  # fmt: skip
+            payload = {"source_id": source_id, **attributes}
+            ingest_records(system=system, domain="customer", payloads=[payload], received_via="t")
     incremental = dict(SourceRecord.objects.values_list("source_id", "golden_id"))
     batch()
     batched = dict(SourceRecord.objects.values_list("source_id", "golden_id"))
