@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from mdm.golden import current
 from mdm.models import GoldenRecord, OutboxEvent, SourceRecord
+from mdm.reference import in_system_codes
 from mdm.selectors import entitlement_check
 
 from . import clock as clocks
@@ -120,7 +121,7 @@ def golden_for(delivery: Delivery) -> Golden:
         domain=domain,
         kind=event.kind,
         version=event.version,
-        attributes=dict(golden.attributes),
+        attributes=in_system_codes(golden, delivery.connection.system.code),
         source_ids=sorted(source_ids),
         idempotency_key=delivery.idempotency_key,
         extra={"name": golden.name, "status": golden.status, "support": support_terms(golden)},

@@ -88,3 +88,31 @@ def unmapped_codes() -> list[dict[str, Any]]:
         for (system, code), count in sorted(named.items())
         if product_for(system, code) is None
     ]
+
+
+def in_system_codes(golden: GoldenRecord, system: str) -> dict[str, Any]:
+    """The golden attributes with product codes written as `system` knows them (outbound sync).
+
+    A product carries its code in each system; a contract's or entitlement's codes are translated
+    from the system the surviving value came from. A code `system` has no mapping for is left out and
+    listed under `unmapped_codes`, never guessed.
+    """
+    attributes = dict(golden.attributes)
+    if golden.domain == "product":
+        own = (attributes.get("codes") or {}).get(system)
+        if own is None and attributes.get("code"):
+            attributes["unmapped_codes"] = [attributes["code"]]
+        attributes["code"] = own
+        return attributes
+    for name in ("product_codes", "product_code"):
+        if name not in attributes:
+            continue
+        origin = (golden.lineage.get(name) or {}).get("system", system)
+        codes = attributes[name] if isinstance(attributes[name], list) else [attributes[name]]
+        translated = {code: translate(code, from_system=origin, to_system=system) for code in codes}
+        unmapped = [code for code, mine in translated.items() if mine is None]
+        kept = [mine for mine in translated.values() if mine is not None]
+        attributes[name] = kept if isinstance(attributes[name], list) else (kept[0] if kept else None)
+        if unmapped:
+            attributes["unmapped_codes"] = unmapped
+    return attributes

@@ -192,6 +192,13 @@ def test_code_mapping_joins_products_and_unmapped_codes_are_listed(erp, billing,
     assert product.attributes["codes"] == {"billing": "plan_cpp", "erp": "SKU-CPP"}
     assert reference.translate("SKU-CPP", from_system="erp", to_system="billing") == "plan_cpp"
     assert reference.translate("plan_cpp", from_system="billing", to_system="erp") == "SKU-CPP"
+    # Outbound: each system receives the codes it knows; a code it has no mapping for is listed, not guessed.
+    assert reference.in_system_codes(product, "billing")["code"] == "plan_cpp"
+    assert reference.in_system_codes(product, "erp")["code"] == "SKU-CPP"
+    contract = golden_of(billing, "contract", "sub_1")
+    for_erp = reference.in_system_codes(contract, "erp")
+    assert for_erp["product_codes"] == ["SKU-CPP"]
+    assert for_erp["unmapped_codes"] == ["plan_x"]
 
 
 def test_quality_figures(crm, ingest, key_client):
