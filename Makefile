@@ -22,7 +22,7 @@ services:
 run: $(VENV)/.installed
 	$(PY) manage.py demo
 
-test: test-postgres test-sqlite
+test: lint test-postgres test-sqlite
 
 test-postgres: $(VENV)/.installed services
 	$(PY) manage.py makemigrations --check --dry-run
