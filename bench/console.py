@@ -89,10 +89,10 @@ def fill(records: int, tasks: int) -> None:
         # Open review tasks between records of neighbouring golden records (as a sparse duplicate would).
         c.execute(
             """INSERT INTO matching_reviewtask (domain, left_id, right_id, score, probability, explanation,
-                   status, created_at)
+                   status, impact, created_at)
                SELECT 'customer', l.id, r.id, 2 + (g.i %% 50) / 10.0, 0.5 + (g.i %% 49) / 100.0,
                    '[{"field": "prior", "level": "prior", "weight": -6.6},
-                     {"field": "name", "level": "exact", "weight": 8.1}]'::jsonb, 'open', now()
+                     {"field": "name", "level": "exact", "weight": 8.1}]'::jsonb, 'open', 0, now()
                FROM g_ids g
                JOIN mdm_sourcerecord l ON l.golden_id = g.id AND l.system_id = %s
                JOIN g_ids g2 ON g2.i = g.i + 1
@@ -100,6 +100,13 @@ def fill(records: int, tasks: int) -> None:
                WHERE g.i %% %s = 1""",
             [system["erp"], system["crm"], max(1, goldens // tasks)],
         )
+    # The queue ranks by the impact stored on each task, as the engine sets it when it opens one.
+    from matching.models import ReviewTask
+    from matching.services import refresh_review_impact
+
+    pairs = ReviewTask.objects.filter(status="open").values_list("left__golden_id", "right__golden_id")
+    refresh_review_impact({g for pair in pairs for g in pair})
+    with connection.cursor() as c:
         c.execute("ANALYZE")
 
 

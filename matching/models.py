@@ -83,12 +83,22 @@ class ReviewTask(models.Model):
     probability = models.FloatField()
     explanation = models.JSONField(default=list)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    # Business impact, the queue's first sort key: 1 when either record's golden customer has an open
+    # contract (mdm.selectors.open_contracts). Set when the task opens, refreshed when contracts change.
+    impact = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
 
     class Meta:
-        indexes = [models.Index(fields=["domain", "status", "-probability"])]
+        indexes = [
+            models.Index(fields=["domain", "status", "-probability"]),
+            # The review queue's order (stewardship.selectors.open_tasks).
+            models.Index(
+                fields=["domain", "status", "-impact", "-probability", "-score", "id"],
+                name="review_queue_order",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["left", "right"], condition=models.Q(status="open"), name="uniq_open_review"

@@ -11,12 +11,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from mdm import golden as golden_service
 from mdm.models import GoldenRecord, SourceRecord
 from mdm.reference import canonical_code
+from mdm.selectors import customers_with_open_contract
 
 from .blocking import blocking_keys, sort_key
 from .engine import resolve_batch
@@ -241,6 +242,7 @@ def _open_review(domain: str, a: int, b: int, score: Any) -> None:
     left, right = sorted((a, b))
     if Judgement.objects.filter(left=left, right=right).exists():
         return
+    goldens = SourceRecord.objects.filter(pk__in=(left, right)).values_list("golden_id", flat=True)
     ReviewTask.objects.get_or_create(
         left_id=left,
         right_id=right,
@@ -250,8 +252,35 @@ def _open_review(domain: str, a: int, b: int, score: Any) -> None:
             "score": score.weight,
             "probability": score.probability,
             "explanation": score.to_dict(),
+            "impact": int(bool(customers_with_open_contract(goldens))),
         },
     )
+
+
+def refresh_review_impact(customer_golden_ids: Iterable[Any]) -> int:
+    """Recompute the impact of the open review tasks that involve these golden records' source records.
+
+    Called when contracts open, close or move between customers. How many tasks changed.
+    """
+    ids = {str(g) for g in customer_golden_ids if g}
+    if not ids:
+        return 0
+    records = SourceRecord.objects.filter(golden_id__in=ids).values("pk")
+    tasks = list(
+        ReviewTask.objects.filter(status=ReviewTask.Status.OPEN)
+        .filter(Q(left__in=records) | Q(right__in=records))
+        .values_list("pk", "impact", "left__golden_id", "right__golden_id")
+    )
+    urgent = customers_with_open_contract({g for _, _, *pair in tasks for g in pair})
+    moved: dict[int, list[int]] = {0: [], 1: []}
+    for pk, impact, *pair in tasks:
+        now = int(any(str(g) in urgent for g in pair if g))
+        if now != impact:
+            moved[now].append(pk)
+    for impact, pks in moved.items():
+        if pks:
+            ReviewTask.objects.filter(pk__in=pks).update(impact=impact)
+    return len(moved[0]) + len(moved[1])
 
 
 def refresh_features(record_ids: list[int]) -> MatchRun | None:

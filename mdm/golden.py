@@ -91,7 +91,16 @@ def create_many(
     bulk_create_with_history(goldens, GoldenRecord, default_user=user, default_change_reason=reason)
     OutboxEvent.objects.bulk_create(events)
     _write_xref(placed, reason, user)
+    if domain == "contract":
+        _refresh_review_impact(g.customer_id for g in goldens)
     return goldens
+
+
+def _refresh_review_impact(customer_ids: Iterable[Any]) -> None:
+    """Review tasks over these customers' records re-rank: their contracts opened, closed or moved."""
+    from matching.services import refresh_review_impact  # matching builds on this module
+
+    refresh_review_impact(customer_ids)
 
 
 def _write_xref(records: list[SourceRecord], reason: str, user: Any) -> None:
@@ -264,6 +273,7 @@ def _rebuild_objects(goldens: list[GoldenRecord], *, reason: str, user: Any = No
     """Survivorship for each golden record; changed ones are saved with history and their events."""
     members_of = _members(g.pk for g in goldens)
     rules = {domain: _rules(domain) for domain in {g.domain for g in goldens}}
+    customer_before = {g.pk: g.customer_id for g in goldens if g.domain == "contract"}
     changed: list[GoldenRecord] = []
     events: list[OutboxEvent] = []
     for golden in goldens:
@@ -285,6 +295,11 @@ def _rebuild_objects(goldens: list[GoldenRecord], *, reason: str, user: Any = No
             changed, update=True, default_user=user, default_change_reason=reason
         )
         OutboxEvent.objects.bulk_create(events)
+        contracts = [g for g in changed if g.domain == "contract"]
+        if contracts:
+            _refresh_review_impact(
+                {g.customer_id for g in contracts} | {customer_before[g.pk] for g in contracts}
+            )
         dependents = _dependents(changed)
         if dependents:
             rebuild_many(dependents, reason=f"{reason} (eligibility inputs changed)", user=user)
@@ -321,6 +336,8 @@ def merge(
         _save(survivor, reason, user)
         emit(survivor, "merged", {"merged_id": str(other.pk)})
     rebuild(survivor, reason=reason, user=user)
+    # The survivor took over the others' records and contracts.
+    _refresh_review_impact([survivor.pk])
     return survivor
 
 
@@ -338,6 +355,8 @@ def split(record: SourceRecord, *, reason: str, user: Any = None) -> GoldenRecor
         # Contracts, entitlements and subsidiaries that name the split-off record follow it.
         dependents = GoldenRecord.objects.filter(customer=old) | GoldenRecord.objects.filter(parent=old)
         rebuild_many(list(dependents.values_list("pk", flat=True)), reason=reason, user=user)
+    # The record's tasks now rank by the new golden record's contracts.
+    _refresh_review_impact([golden.pk])
     return golden
 
 

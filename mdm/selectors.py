@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from io import StringIO
 from typing import Any
 
 from django.db.models import QuerySet
 
-from .choices import GoldenStatus
+from .choices import Domain, GoldenStatus
 from .golden import current
 from .models import GoldenRecord, SourceRecord
+
+# Contract statuses that no longer make a customer's duplicate urgent.
+CLOSED_CONTRACT = ["expired", "cancelled", "canceled", "terminated", "ended", "closed"]
+
+
+def open_contracts() -> QuerySet[GoldenRecord]:
+    """Contracts that make their customer's duplicates urgent: active, and not in a closed status."""
+    return GoldenRecord.objects.filter(domain=Domain.CONTRACT, status=GoldenStatus.ACTIVE).exclude(
+        attributes__status__in=CLOSED_CONTRACT
+    )
+
+
+def customers_with_open_contract(customer_ids: Iterable[Any]) -> set[str]:
+    """The IDs (as text) of those customer golden records that have an open contract."""
+    ids = {str(c) for c in customer_ids if c}
+    if not ids:
+        return set()
+    found = open_contracts().filter(customer_id__in=ids).values_list("customer_id", flat=True)
+    return {str(c) for c in found}
 
 
 def source_record(*, system: str, domain: str, source_id: str) -> SourceRecord | None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from matching.models import MatchConfig, MatchRun, ReviewTask
@@ -25,8 +25,6 @@ from .masking import display_name, is_personal, mask_attributes, mask_value
 
 # Probability bands of the queue filter, best first: (name, lower bound inclusive, upper bound exclusive).
 BANDS: list[tuple[str, float, float]] = [("high", 0.9, 1.01), ("medium", 0.5, 0.9), ("low", 0.0, 0.5)]
-# Contract statuses that no longer make a customer's duplicate urgent.
-CLOSED_CONTRACT = ["expired", "cancelled", "canceled", "terminated", "ended", "closed"]
 # Attributes whose completeness the dashboard reports, per domain.
 KEY_ATTRIBUTES: dict[str, list[str]] = {
     "customer": ["name", "tax_id", "website", "address", "phone"],
@@ -59,14 +57,6 @@ class QueueFilter:
         return urlencode({k: v for k, v in vars(self).items() if v})
 
 
-def _open_contract(golden_ref: str) -> Exists:
-    return Exists(
-        GoldenRecord.objects.filter(
-            domain=Domain.CONTRACT, status=GoldenStatus.ACTIVE, customer_id=OuterRef(golden_ref)
-        ).exclude(attributes__status__in=CLOSED_CONTRACT)
-    )
-
-
 def _filtered(flt: QueueFilter) -> QuerySet[ReviewTask]:
     """Open review tasks under a filter, unordered (what the counts need)."""
     tasks = ReviewTask.objects.filter(status=ReviewTask.Status.OPEN)
@@ -80,17 +70,30 @@ def _filtered(flt: QueueFilter) -> QuerySet[ReviewTask]:
     return tasks
 
 
+def _in_queue_order(flt: QueueFilter | None) -> QuerySet[ReviewTask]:
+    """Open review tasks in queue order, from the task table alone: customers with open contracts
+    first, then by probability. The impact is stored on the task (matching.services keeps it
+    current), so the order is the review_queue_order index's.
+    """
+    return _filtered(flt or QueueFilter()).order_by("-impact", "-probability", "-score", "pk")
+
+
 def open_tasks(flt: QueueFilter | None = None) -> QuerySet[ReviewTask]:
-    """Open review tasks in queue order: customers with open contracts first, then by probability."""
-    tasks = _filtered(flt or QueueFilter()).select_related(
+    """Open review tasks in queue order, with their records, systems and golden records."""
+    return _in_queue_order(flt).select_related(
         "left__system", "right__system", "left__golden", "right__golden"
     )
-    impact = Case(
-        When(_open_contract("left__golden_id") | _open_contract("right__golden_id"), then=Value(1)),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    return tasks.annotate(impact=impact).order_by("-impact", "-probability", "-score", "pk")
+
+
+def queue_page(flt: QueueFilter, limit: int = 100) -> list[ReviewTask]:
+    """The head of the queue with its records: the IDs first, then those rows.
+
+    Ordering the joined rows would make PostgreSQL join every open task to the source and golden
+    tables before sorting (a hash join over all source records); the IDs come from the task table.
+    """
+    ids = list(_in_queue_order(flt).values_list("pk", flat=True)[:limit])
+    rows = open_tasks(flt).in_bulk(ids)
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 def queue_counts(flt: QueueFilter) -> dict[str, Any]:
@@ -112,11 +115,23 @@ def queue_counts(flt: QueueFilter) -> dict[str, Any]:
         QueueFilter(flt.domain, flt.system, ""),
         {name: Q(probability__gte=low, probability__lt=high) for name, low, high in BANDS},
     )
-    systems = list(SourceSystem.objects.values_list("code", flat=True))
-    by_system = count_by(
-        QueueFilter(flt.domain, "", flt.band),
-        {code: Q(left__system__code=code) | Q(right__system__code=code) for code in systems},
+    # Each task's two systems by a look-up per record, not a join of all source records.
+    sides = {
+        side: Subquery(SourceRecord.objects.filter(pk=OuterRef(f"{side}_id")).values("system_id"))
+        for side in ("left", "right")
+    }
+    systems = dict(SourceSystem.objects.values_list("code", "pk"))
+    found = (
+        _filtered(QueueFilter(flt.domain, "", flt.band))
+        .annotate(left_system=sides["left"], right_system=sides["right"])
+        .aggregate(
+            **{
+                f"c{i}": Count("pk", filter=Q(left_system=pk) | Q(right_system=pk))
+                for i, pk in enumerate(systems.values())
+            }
+        )
     )
+    by_system = {code: found[f"c{i}"] for i, code in enumerate(systems)}
     return {
         "total": _filtered(flt).count(),
         "domain": by_domain,
@@ -126,8 +141,8 @@ def queue_counts(flt: QueueFilter) -> dict[str, Any]:
 
 
 def next_task(flt: QueueFilter, after: int | None = None) -> ReviewTask | None:
-    """The first open task of the queue other than `after`."""
-    tasks = open_tasks(flt)
+    """The first open task of the queue other than `after` (its row only, by the queue's index)."""
+    tasks = _in_queue_order(flt)
     if after is not None:
         tasks = tasks.exclude(pk=after)
     return tasks.first()

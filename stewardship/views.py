@@ -75,7 +75,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def queue(request: HttpRequest) -> HttpResponse:
     flt = selectors.QueueFilter.from_query(request.GET)
     masked = _masked(request)
-    tasks = list(selectors.open_tasks(flt)[:100])
+    tasks = selectors.queue_page(flt)
     rows = [
         {
             "task": t,

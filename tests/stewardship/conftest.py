@@ -13,6 +13,7 @@ from matching.models import ReviewTask
 from mdm.golden import create_golden
 from mdm.ingest import ingest_records
 from mdm.models import SourceRecord, SourceSystem
+from mdm.selectors import customers_with_open_contract
 from stewardship.roles import grant_role
 
 PASSWORD = "a-long-test-password"
@@ -119,6 +120,7 @@ def open_review(a: SourceRecord, b: SourceRecord, probability: float, score: flo
         score=score,
         probability=probability,
         explanation=explanation,
+        impact=int(bool(customers_with_open_contract([left.golden_id, right.golden_id]))),
     )
 
 
