@@ -1,1 +1,2 @@
-"""Salesforce: accounts and products over the REST API; the CRM's view of the customer."""
+"""Salesforce: accounts, contacts, products, contracts and entitlements over the REST API; the CRM's view
+of the customer."""

@@ -4,6 +4,7 @@ credentials, and write-back by Id or upsert by the external ID field."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,10 +16,14 @@ from ..http.paging import by_next_url
 from . import mapping
 
 API = "/services/data/v60.0"
-# Per stream: the SELECT list, the mapper, the domain.
-STREAMS: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+log = logging.getLogger(__name__)
+# Per stream: the SELECT list and the mapper (None from a mapper: the row is no record of the hub's).
+STREAMS: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any] | None]]] = {
     "Account": (mapping.ACCOUNT_FIELDS, mapping.account),
+    "Contact": (mapping.CONTACT_FIELDS, mapping.contact),
     "Product2": (mapping.PRODUCT_FIELDS, mapping.product),
+    "Contract": (mapping.CONTRACT_FIELDS, mapping.contract),
+    "Entitlement": (mapping.ENTITLEMENT_FIELDS, mapping.entitlement),
 }
 
 
@@ -41,7 +46,14 @@ class SalesforceConnector(Connector):
         ConfigField("client_secret", "Connected app consumer secret", secret=True),
         create_missing("accounts"),
     )
-    streams = {"customer": ("Account",), "product": ("Product2",)}
+    # Accounts before Contacts; contracts and entitlements point at accounts (ingest holds back a record
+    # whose customer is not held yet and replays it once it arrives).
+    streams = {
+        "customer": ("Account", "Contact"),
+        "product": ("Product2",),
+        "contract": ("Contract",),
+        "entitlement": ("Entitlement",),
+    }
     push_domains = ("customer",)
 
     def make_client(self) -> ApiClient:
@@ -82,7 +94,17 @@ class SalesforceConnector(Connector):
         ):
             if rows:
                 last = rows[-1]["SystemModstamp"]
-            yield Page([mapper(r) for r in rows], {"since": last} if last else {})
+            records = [record for record in map(mapper, rows) if record is not None]
+            if len(records) < len(rows):
+                log.info(
+                    "salesforce %s: %d of %d rows skipped (contacts of an account are not customers)",
+                    stream,
+                    len(rows) - len(records),
+                    len(rows),
+                )
+            # `read` counts every row, so a run's read less its created, updated, unchanged, stale and
+            # quarantined is the number skipped.
+            yield Page(records, {"since": last} if last else {}, read=len(rows))
 
     def push(self, golden: Golden) -> dict[str, list[str]]:
         if golden.domain != "customer" or golden.extra.get("status") == "retired":

@@ -14,6 +14,22 @@ ACCOUNT_FIELDS = (
     "Website, ParentId, Owner.Name, SystemModstamp"
 )
 PRODUCT_FIELDS = "Id, Name, ProductCode, Family, Description, SystemModstamp"
+CONTACT_FIELDS = (
+    "Id, AccountId, FirstName, LastName, Email, Phone, MailingStreet, MailingCity, MailingState, "
+    "MailingPostalCode, MailingCountry, SystemModstamp"
+)
+# `Product_Codes__c` (a multi-select picklist, `;`-separated) carries the products a Contract covers: the
+# standard ContractLineItem hangs off ServiceContract, not Contract.
+CONTRACT_FIELDS = (
+    "Id, AccountId, ContractNumber, StartDate, EndDate, Status, ContractTerm, Product_Codes__c, "
+    "SystemModstamp"
+)
+# The standard ServiceContractId points at a ServiceContract, which the hub does not read; `Contract__c` is
+# the custom lookup to the Contract stream's records. `SLA_Level__c` and `Product_Code__c` are custom too.
+ENTITLEMENT_FIELDS = (
+    "Id, Name, AccountId, Contract__c, StartDate, EndDate, Status, SLA_Level__c, Product_Code__c, "
+    "SystemModstamp"
+)
 
 
 def _clean(record: dict[str, Any]) -> dict[str, Any]:
@@ -51,6 +67,70 @@ def product(row: dict[str, Any]) -> dict[str, Any]:
             "updated_at": row.get("SystemModstamp"),
         }
     )
+
+
+def contact(row: dict[str, Any]) -> dict[str, Any] | None:
+    """A Contact as an individual customer, or None when it is a person at an account.
+
+    A Contact with an AccountId is someone who works at a customer, not a customer: the canonical model has
+    no contact-person entity, and `parent_source_id` means a corporate parent, so such a Contact is left
+    out (the connector counts it as read, not ingested). Only a private Contact (no AccountId) is a party
+    of its own and becomes an individual customer. A person account's Contact also has an AccountId, its
+    own Account, which the Account stream already reads.
+    """
+    if row.get("AccountId"):
+        return None
+    given, family = row.get("FirstName"), row.get("LastName")
+    return _clean(
+        {
+            "source_id": row["Id"],
+            "party_type": "individual",
+            "name": " ".join(part for part in (given, family) if part) or None,
+            "given_name": given,
+            "family_name": family,
+            "email": row.get("Email"),
+            "phone": row.get("Phone"),
+            "address_line1": row.get("MailingStreet"),
+            "city": row.get("MailingCity"),
+            "region": row.get("MailingState"),
+            "postal_code": row.get("MailingPostalCode"),
+            "country": row.get("MailingCountry"),
+            "updated_at": row.get("SystemModstamp"),
+        }
+    )
+
+
+# Canonical field <- Salesforce field, for the objects that map one field to one field.
+CONTRACT_MAP = {
+    "customer_source_id": "AccountId",
+    "product_codes": "Product_Codes__c",
+    "start_date": "StartDate",
+    "end_date": "EndDate",
+    "status": "Status",
+    "term_months": "ContractTerm",
+}
+ENTITLEMENT_MAP = {
+    "customer_source_id": "AccountId",
+    "contract_source_id": "Contract__c",
+    "product_code": "Product_Code__c",
+    "sla_level": "SLA_Level__c",
+    "start_date": "StartDate",
+    "end_date": "EndDate",
+    "status": "Status",
+}
+
+
+def _by_map(row: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:
+    mapped = {name: row.get(sf_name) for name, sf_name in fields.items()}
+    return _clean({"source_id": row["Id"], **mapped, "updated_at": row.get("SystemModstamp")})
+
+
+def contract(row: dict[str, Any]) -> dict[str, Any]:
+    return _by_map(row, CONTRACT_MAP)
+
+
+def entitlement(row: dict[str, Any]) -> dict[str, Any]:
+    return _by_map(row, ENTITLEMENT_MAP)
 
 
 def account_writeback(golden_id: str, attributes: dict[str, Any]) -> dict[str, Any]:

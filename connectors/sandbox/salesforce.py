@@ -1,6 +1,7 @@
 """A stand-in of the Salesforce REST API: OAuth 2.0 client credentials, SOQL `query` with
-`nextRecordsUrl` paging, sObject PATCH by Id and upsert by external ID field, Salesforce's error bodies
-(401 INVALID_SESSION_ID, 403 REQUEST_LIMIT_EXCEEDED)."""
+`nextRecordsUrl` paging over Account, Contact, Product2, Contract and Entitlement, sObject PATCH by Id and
+upsert by external ID field, Salesforce's error bodies (401 INVALID_SESSION_ID,
+403 REQUEST_LIMIT_EXCEEDED)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from . import demo
 from .server import Reply, Request, Sandbox
 
 API = "/services/data/v60.0"
-PREFIX = {"Account": "001", "Product2": "01t", "Contract": "800"}
+PREFIX = {"Account": "001", "Contact": "003", "Product2": "01t", "Contract": "800", "Entitlement": "550"}
 
 
 def sf_time(value: dt.datetime) -> str:
@@ -42,6 +43,7 @@ class SalesforceSandbox(Sandbox):
         )
         if seed:
             demo.seed_salesforce(self)
+            seed_service(self)
 
     def error_body(self, status: int) -> Any:
         codes = {
@@ -165,4 +167,94 @@ class SalesforceSandbox(Sandbox):
         )
         return Reply(
             200 if found else 201, {"id": record["Id"], "success": True, "errors": [], "created": not found}
+        )
+
+
+def seed_service(sandbox: SalesforceSandbox) -> None:
+    """Contacts, contracts and entitlements on the demo accounts.
+
+    Jane Doe works at Contoso (a contact of its account); Ada Lovelace is a private contact, a customer of
+    her own. Northwind and Contoso hold contracts (products in `Product_Codes__c`); the entitlements point
+    at their contract through the custom `Contract__c` lookup and carry the SLA in `SLA_Level__c`.
+    """
+    contacts = [
+        ("003A000001", "001A000002", "Jane", "Doe", "jane.doe@contoso.de", "+49 30 1234568", "Berlin"),
+        ("003A000002", None, "Ada", "Lovelace", "ada@lovelace.example", "+44 20 7946 0100", "London"),
+    ]
+    for oid, account, first, last, email, phone, city in contacts:
+        sandbox.put(
+            "Contact",
+            {
+                "Id": oid,
+                "AccountId": account,
+                "FirstName": first,
+                "LastName": last,
+                "Email": email,
+                "Phone": phone,
+                "MailingCity": city,
+            },
+        )
+    contracts = [
+        ("800A000001", "001A000001", "00000100", "2026-01-01", "2026-12-31", "Activated", 12, "CRM-CPP"),
+        (
+            "800A000002",
+            "001A000002",
+            "00000101",
+            "2025-07-01",
+            "2027-06-30",
+            "Activated",
+            24,
+            "CRM-CPP;SUP-PREM",
+        ),
+    ]
+    for oid, account, number, start, end, status, term, products in contracts:
+        sandbox.put(
+            "Contract",
+            {
+                "Id": oid,
+                "AccountId": account,
+                "ContractNumber": number,
+                "StartDate": start,
+                "EndDate": end,
+                "Status": status,
+                "ContractTerm": term,
+                "Product_Codes__c": products,
+            },
+        )
+    entitlements = [
+        (
+            "550A000001",
+            "001A000001",
+            "800A000001",
+            "Standard Support",
+            "Standard",
+            "CRM-CPP",
+            "2026-01-01",
+            "2026-12-31",
+        ),
+        (
+            "550A000002",
+            "001A000002",
+            "800A000002",
+            "Premier Support",
+            "Premium",
+            "SUP-PREM",
+            "2025-07-01",
+            "2027-06-30",
+        ),
+    ]
+    for oid, account, contract, name, sla, product, start, end in entitlements:
+        sandbox.put(
+            "Entitlement",
+            {
+                "Id": oid,
+                "Name": name,
+                "AccountId": account,
+                "Contract__c": contract,
+                "SLA_Level__c": sla,
+                "Product_Code__c": product,
+                "StartDate": start,
+                "EndDate": end,
+                "Status": "Active",
+            },
         )
