@@ -74,7 +74,11 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters travel apart from the statement, so psycopg prepares a statement the connection runs
+    # often: the xref look-up spent more time in PostgreSQL's planner than executing.
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the API read while an import writes; the timeout waits out short write locks.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,

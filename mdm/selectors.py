@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
+from functools import cache
 from io import StringIO
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from .choices import Domain, GoldenStatus
@@ -52,8 +54,9 @@ def source_record(*, system: str, domain: str, source_id: str) -> SourceRecord |
 
 # The cross-reference look-up is the hub's hottest read: one statement, written out, because building
 # the ORM query cost more than running it (measured: 1.6 ms of Python against 0.7 ms in PostgreSQL).
-_XREF_SQL = """
-    SELECT g.*, r.id AS record_id
+_GOLDEN_FIELDS = GoldenRecord._meta.concrete_fields
+_XREF_SQL = f"""
+    SELECT r.id, {", ".join(f"g.{connection.ops.quote_name(f.column)}" for f in _GOLDEN_FIELDS)}
     FROM mdm_sourcerecord r
     JOIN mdm_sourcesystem s ON s.id = r.system_id
     LEFT JOIN mdm_goldenrecord g ON g.id = r.golden_id
@@ -61,13 +64,35 @@ _XREF_SQL = """
 """
 
 
+@cache
+def _golden_converters(vendor: str) -> list[list[Any]]:
+    """Per golden column, the converters the ORM would apply to its value (JSON, UUIDs, dates)."""
+    columns = [f.get_col(GoldenRecord._meta.db_table) for f in _GOLDEN_FIELDS]
+    return [connection.ops.get_db_converters(c) + c.get_db_converters(connection) for c in columns]
+
+
+def _golden_from_row(values: tuple[Any, ...]) -> GoldenRecord:
+    # What RawQuerySet does, without re-deriving the column order and converters on every call:
+    # that took a quarter of the look-up.
+    converted = []
+    for value, converters in zip(values, _golden_converters(connection.vendor), strict=True):
+        for converter in converters:
+            value = converter(value, None, connection)
+        converted.append(value)
+    return GoldenRecord.from_db(connection.alias, [f.attname for f in _GOLDEN_FIELDS], converted)
+
+
 def xref_golden(*, system: str, domain: str, source_id: str) -> tuple[bool, GoldenRecord | None]:
     """(whether the hub holds the source record, its current golden record or None if unplaced)."""
-    rows = list(GoldenRecord.objects.raw(_XREF_SQL, [system, domain, source_id]))
-    if not rows:
+    with connection.cursor() as cursor:
+        cursor.execute(_XREF_SQL, [system, domain, source_id])
+        row = cursor.fetchone()
+    if row is None:
         return False, None
-    golden = rows[0] if rows[0].pk is not None else None
-    if golden is not None and golden.is_retired:
+    if row[1] is None:
+        return True, None
+    golden = _golden_from_row(row[1:])
+    if golden.is_retired:
         golden, _ = golden_lookup(golden.pk)
     return True, golden
 

@@ -37,6 +37,26 @@ def test_xref_lookup_of_unknown_record_is_404_with_code(crm, key_client):
     assert response.json()["code"] == "source_record_not_found"
 
 
+@pytest.mark.sqlite
+def test_xref_lookup_of_a_record_not_yet_placed_answers_no_golden_id(crm, key_client):
+    from mdm.ingest import ingest_records
+
+    ingest_records(system=crm, domain="customer", payloads=[ACME], received_via="test", resolve=False)
+    response = key_client(crm, "read").get(
+        "/api/v1/xref/", {"system": "crm", "domain": "customer", "source_id": "001A"}
+    )
+    assert response.status_code == 200
+    assert response.json()["golden_id"] is None and response.json()["golden"] is None
+
+
+def test_xref_source_id_is_trimmed_as_documented(crm, ingest, key_client):
+    ingest(crm, "customer", ACME)
+    response = key_client(crm, "read").get(
+        "/api/v1/xref/", {"system": "crm", "domain": "customer", "source_id": " 001A "}
+    )
+    assert response.status_code == 200 and response.json()["source_id"] == "001A"
+
+
 def test_bad_query_is_400_with_details(crm, key_client):
     response = key_client(crm, "read").get("/api/v1/xref/", {"system": "crm", "domain": "planet"})
     assert response.status_code == 400
