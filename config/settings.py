@@ -147,6 +147,8 @@ SPECTACULAR_SETTINGS = {
 
 # Resolution: how many records one batch task takes; ingest hands records to matching in chunks of this.
 MDM_MATCH_CHUNK = env_int("MDM_MATCH_CHUNK", 500)
+# Batch resolution: how many candidate pairs one scoring task takes (a task of a few seconds).
+MDM_BATCH_SHARD_PAIRS = env_int("MDM_BATCH_SHARD_PAIRS", 50_000)
 
 LOGGING = {
     "version": 1,

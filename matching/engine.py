@@ -28,7 +28,7 @@ becomes a review (see above).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -123,6 +123,77 @@ def rivalry(strong: list[tuple[int, float]], scorer: _Scorer, settings: MatchSet
     return found
 
 
+@dataclass
+class PreparedBatch:
+    """A batch run up to its candidate pairs: features, pairs and the model to score them with."""
+
+    feats: dict[int, dict[str, Any]]
+    pairs: list[tuple[int, int]]
+    model: MatchModel
+    stats: dict[str, Any]
+
+
+def prepare_batch(
+    records: dict[int, dict], settings: MatchSettings, *, model: MatchModel | None = None
+) -> PreparedBatch:
+    """Features, blocking keys, candidate pairs and a model (EM-fitted unless one is given)."""
+    t0 = time.perf_counter()
+    feats = {rid: _as_features(settings.domain, rec) for rid, rec in records.items()}
+    keys = {rid: blocking_keys(settings.domain, f) for rid, f in feats.items()}
+    t_feats = time.perf_counter()
+    block_stats: dict[str, Any] = {}
+    pairs = list(candidate_pairs(keys, settings.max_block, window=settings.window, stats=block_stats))
+    t_block = time.perf_counter()
+    fit_info: dict[str, Any] = {}
+    if model is None:
+        model = MatchModel.from_settings(settings)
+        fit_info = em.fit(model, feats, pairs)
+    elif not model.tf_default and len(feats) >= MIN_RECORDS_FOR_TF:
+        model.fit_term_frequencies(feats.values())
+    t_fit = time.perf_counter()
+    families: dict[str, int] = {}
+    for ks in keys.values():
+        for k in ks:
+            families[family_of(k)] = families.get(family_of(k), 0) + 1
+    stats = {
+        "candidate_pairs": len(pairs),
+        "blocking": block_stats,
+        "keys_by_family": families,
+        "em": fit_info,
+        "seconds": {
+            "features_keys": round(t_feats - t0, 3),
+            "blocking": round(t_block - t_feats, 3),
+            "fit": round(t_fit - t_block, 3),
+        },
+    }
+    return PreparedBatch(feats=feats, pairs=pairs, model=model, stats=stats)
+
+
+def score_pairs(
+    score: Callable[[int, int], Score], pairs: Iterable[tuple[int, int]], lower: float
+) -> list[tuple[int, int, float]]:
+    """The candidate pairs worth keeping, as edges (a, b, weight): those at or above `lower`.
+
+    Independent per pair, so a batch run can split its pairs across workers.
+    """
+    edges = []
+    for a, b in pairs:
+        weight = score(a, b).weight
+        if weight >= lower:
+            edges.append((a, b, weight))
+    return edges
+
+
+def shard_scorer(model: MatchModel, feats: Mapping[int, dict[str, Any]]) -> Callable[[int, int], Score]:
+    """Scoring for one shard of pairs: nothing memoised, as the shard's scores are not needed again."""
+
+    def score(a: int, b: int) -> Score:
+        k = pair_key(a, b)
+        return model.score(feats[k[0]], feats[k[1]])
+
+    return score
+
+
 def resolve_batch(
     records: dict[int, dict],
     settings: MatchSettings,
@@ -132,29 +203,34 @@ def resolve_batch(
     cannot_link: Iterable[tuple[int, int]] = (),
 ) -> BatchResult:
     """Resolve a whole set of records (raw attributes or features) into clusters and review tasks."""
-    t0 = time.perf_counter()
-    feats = {rid: _as_features(settings.domain, rec) for rid, rec in records.items()}
-    keys = {rid: blocking_keys(settings.domain, f) for rid, f in feats.items()}
-    t_feats = time.perf_counter()
-    block_stats: dict[str, Any] = {}
-    pairs = candidate_pairs(keys, settings.max_block, window=settings.window, stats=block_stats)
-    t_block = time.perf_counter()
-    fit_info: dict[str, Any] = {}
-    if model is None:
-        model = MatchModel.from_settings(settings)
-        fit_info = em.fit(model, feats, pairs)
-    elif not model.tf_default and len(feats) >= MIN_RECORDS_FOR_TF:
-        model.fit_term_frequencies(feats.values())
-    t_fit = time.perf_counter()
+    prepared = prepare_batch(records, settings, model=model)
+    started = time.perf_counter()
+    # One memo for scoring and settling: clustering asks again for most of the scored pairs.
+    memo = _Scorer(prepared.model, prepared.feats, set())
+    edges = score_pairs(memo.score, prepared.pairs, settings.lower_threshold)
+    prepared.stats["seconds"]["scoring"] = round(time.perf_counter() - started, 3)
+    return settle_batch(
+        prepared, edges, settings, must_link=must_link, cannot_link=cannot_link, memo=memo.cache
+    )
 
+
+def settle_batch(
+    prepared: PreparedBatch,
+    edges: list[tuple[int, int, float]],
+    settings: MatchSettings,
+    *,
+    must_link: Iterable[tuple[int, int]] = (),
+    cannot_link: Iterable[tuple[int, int]] = (),
+    memo: dict[tuple[int, int], Score] | None = None,
+) -> BatchResult:
+    """From the scored edges to clusters and review tasks: ambiguity, clustering, review choice."""
+    t_score = time.perf_counter()
+    feats, model = prepared.feats, prepared.model
     must = {pair_key(a, b) for a, b in must_link}
     cannot = {pair_key(a, b) for a, b in cannot_link} - must
     scorer = _Scorer(model, feats, must)
-    edges = []
-    for a, b in pairs:
-        s = scorer.score(a, b)
-        if s.weight >= settings.lower_threshold:
-            edges.append((a, b, s.weight))
+    if memo is not None:
+        scorer.cache = memo
     strong: dict[int, list[tuple[int, float]]] = {}
     for a, b, w in edges:
         if w >= settings.upper_threshold:
@@ -169,7 +245,6 @@ def resolve_batch(
                 ambiguous.add(rid)
             if verdict == "undecidable":
                 undecidable.add(rid)
-    t_score = time.perf_counter()
 
     result = cluster(
         feats.keys(),
@@ -235,30 +310,17 @@ def resolve_batch(
         in_review.update((a, b))
         reviews.append((a, b, scorer.score(a, b)))
     t_end = time.perf_counter()
-    families: dict[str, int] = {}
-    for ks in keys.values():
-        for k in ks:
-            families[family_of(k)] = families.get(family_of(k), 0) + 1
+    seconds = {**prepared.stats["seconds"], "clustering": round(t_end - t_score, 3)}
     stats = {
+        **prepared.stats,
         "records": len(feats),
-        "candidate_pairs": len(pairs),
         "edges": len(edges),
         "clusters": len(result.clusters),
         "reviews": len(reviews),
         "refused_merges": len(result.refused),
         "ambiguous_records": len(ambiguous),
         "review_kinds": review_kinds,
-        "blocking": block_stats,
-        "keys_by_family": families,
-        "em": fit_info,
-        "seconds": {
-            "features_keys": round(t_feats - t0, 3),
-            "blocking": round(t_block - t_feats, 3),
-            "fit": round(t_fit - t_block, 3),
-            "scoring": round(t_score - t_fit, 3),
-            "clustering": round(t_end - t_score, 3),
-            "total": round(t_end - t0, 3),
-        },
+        "seconds": {**seconds, "total": round(sum(seconds.values()), 3)},
     }
     return BatchResult(clusters=result.clusters, reviews=reviews, model=model, stats=stats)
 

@@ -125,9 +125,31 @@ class MatchRun(models.Model):
     progress = models.FloatField(default=0.0)
     stats = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # The settings and model every shard of this run scores with, fixed when it prepared its pairs.
+    scoring = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
         return f"{self.domain} run {self.pk} ({self.status})"
+
+
+class MatchShard(models.Model):
+    """A share of a batch run's candidate pairs, scored by one task on any worker.
+
+    The pairs are stored rather than sent with the task so that a message stays small and a shard
+    run twice (a worker lost after scoring) is recognised by `done_at` and not counted twice.
+    """
+
+    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="shards")
+    index = models.PositiveIntegerField()
+    pairs = models.JSONField(default=list)
+    edges = models.JSONField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="uniq_match_shard")]
+
+    def __str__(self) -> str:
+        return f"shard {self.index} of run {self.run_id}"

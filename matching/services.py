@@ -7,9 +7,11 @@ import json
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -20,10 +22,10 @@ from mdm.reference import canonical_code
 from mdm.selectors import customers_with_open_contract
 
 from .blocking import blocking_keys, sort_key
-from .engine import resolve_batch
+from .engine import PreparedBatch, prepare_batch, resolve_batch, score_pairs, settle_batch, shard_scorer
 from .features import features as record_features
 from .model import MatchModel
-from .models import BlockingKey, Judgement, MatchConfig, MatchRun, ReviewTask, Verdict
+from .models import BlockingKey, Judgement, MatchConfig, MatchRun, MatchShard, ReviewTask, Verdict
 from .settings import MatchSettings, default_settings
 
 log = logging.getLogger(__name__)
@@ -305,50 +307,147 @@ def start_batch(domain: str) -> MatchRun:
 
 
 def run_batch(run_id: int) -> MatchRun:
-    """Re-resolve a whole domain and reconcile golden records with the clusters found."""
-    run = MatchRun.objects.get(pk=run_id)
+    """Re-resolve a whole domain: prepare its candidate pairs, score them in shards, then settle.
+
+    Each shard is a task of its own (`score_shard`), so the scoring spreads over every worker; the
+    last shard to finish enqueues the settling (`settle_batch`): clustering, reconciling golden
+    records, blocking keys and review tasks. Run in-process (eager), it has all finished on return.
+    """
+    from .tasks import score_shard  # the tasks module imports this one
+
+    with _failing(run_id):
+        shards = _prepare_batch(MatchRun.objects.get(pk=run_id))
+    for index in range(shards):
+        score_shard.delay(run_id, index)
+    return MatchRun.objects.get(pk=run_id)
+
+
+@contextmanager
+def _failing(run_id: int) -> Iterator[None]:
+    """Mark the run failed when a step of it raises, so that `resolve` and the console stop waiting."""
     try:
-        _run_batch(run)
+        yield
     except Exception as exc:
-        MatchRun.objects.filter(pk=run.pk).update(
+        MatchRun.objects.filter(pk=run_id).update(
             status=MatchRun.Status.FAILED, error=repr(exc), finished_at=timezone.now()
         )
         raise
-    run.refresh_from_db()
-    return run
 
 
-def _run_batch(run: MatchRun) -> None:
-    domain = run.domain
-    config = match_config(domain)
-    match_settings, model = load_settings(config)
-    ensure_features(SourceRecord.objects.filter(domain=domain, features={}).select_related("system"))
+def _held_records(domain: str) -> tuple[dict[int, dict[str, Any]], dict[int, str | None]]:
+    """(features by record, golden ID held by record) for every source record of `domain`."""
     rows = SourceRecord.objects.filter(domain=domain).values_list("pk", "features", "golden_id")
     records: dict[int, dict[str, Any]] = {}
     held: dict[int, str | None] = {}
     for pk, features, golden_id in rows.iterator(chunk_size=5000):
         records[pk] = features
         held[pk] = str(golden_id) if golden_id else None
-    must, cannot = judgement_pairs(domain)
+    return records, held
+
+
+def _prepare_batch(run: MatchRun) -> int:
+    """Fix the run's model, store its candidate pairs as shards; the number of shards."""
+    domain = run.domain
+    config = match_config(domain)
+    match_settings, model = load_settings(config)
+    ensure_features(SourceRecord.objects.filter(domain=domain, features={}).select_related("system"))
+    records, _ = _held_records(domain)
     fit = model is None and len(records) >= MIN_RECORDS_TO_FIT
     if model is None and not fit:
         model = MatchModel.from_settings(match_settings)
-    result = resolve_batch(records, match_settings, model=model, must_link=must, cannot_link=cannot)
-    _set_progress(run, 0.5)
+    prepared = prepare_batch(records, match_settings, model=model)
     if fit:
-        config.model = result.model.to_dict()
+        config.model = prepared.model.to_dict()
         config.fitted_at = timezone.now()
         config.save(update_fields=["model", "fitted_at"])
         _loaded.pop(domain, None)
-    _reconcile(domain, result.clusters, held, reason=f"{REASON}: batch run {run.pk}", run=run)
-    _store_all_keys(domain, records)
-    _replace_reviews(domain, result.reviews)
-    MatchRun.objects.filter(pk=run.pk).update(
-        status=MatchRun.Status.DONE,
-        progress=1.0,
-        finished_at=timezone.now(),
-        stats={**result.stats, "clusters": len(result.clusters), "reviews": len(result.reviews)},
+    size = django_settings.MDM_BATCH_SHARD_PAIRS
+    pairs = prepared.pairs
+    shards = [pairs[start : start + size] for start in range(0, len(pairs), size)] or [[]]
+    MatchShard.objects.bulk_create(
+        MatchShard(run=run, index=index, pairs=chunk) for index, chunk in enumerate(shards)
     )
+    scoring = {"settings": match_settings.to_dict(), "model": prepared.model.to_dict()}
+    stats = {**prepared.stats, "shards": len(shards), "prepared_at": time.time()}
+    MatchRun.objects.filter(pk=run.pk).update(scoring=scoring, stats=stats, progress=0.1)
+    return len(shards)
+
+
+def _scoring_of(run: MatchRun) -> tuple[MatchSettings, MatchModel]:
+    return MatchSettings.from_dict(run.scoring["settings"]), MatchModel.from_dict(run.scoring["model"])
+
+
+def _features_of(record_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    ids = list(record_ids)
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 5000):
+        rows = SourceRecord.objects.filter(pk__in=ids[start : start + 5000]).values_list("pk", "features")
+        found.update(rows)
+    return found
+
+
+def score_shard(run_id: int, index: int) -> bool:
+    """Score one shard of a batch run's pairs; True when it was the last and the run may settle.
+
+    A shard already scored (its task delivered twice) is not scored or counted again.
+    """
+    with _failing(run_id):
+        run = MatchRun.objects.get(pk=run_id)
+        if run.status != MatchRun.Status.RUNNING:
+            return False
+        shard = MatchShard.objects.get(run_id=run_id, index=index)
+        if shard.done_at is None:
+            match_settings, model = _scoring_of(run)
+            pairs = [(a, b) for a, b in shard.pairs]
+            feats = _features_of({x for pair in pairs for x in pair})
+            edges = score_pairs(shard_scorer(model, feats), pairs, match_settings.lower_threshold)
+            MatchShard.objects.filter(pk=shard.pk).update(edges=edges, done_at=timezone.now())
+        return _claim_settling(run_id)
+
+
+def _claim_settling(run_id: int) -> bool:
+    """Count the run's finished shards; True for the one caller that sees them all done."""
+    with transaction.atomic():
+        # The lock orders the shards' last steps: of two finishing together, the second sees both.
+        run = MatchRun.objects.select_for_update().get(pk=run_id)
+        shards = MatchShard.objects.filter(run_id=run_id)
+        done, total = shards.filter(done_at__isnull=False).count(), shards.count()
+        if done < total or run.stats.get("settling"):
+            run.progress = 0.1 + 0.4 * done / max(total, 1)
+            run.save(update_fields=["progress"])
+            return False
+        run.stats = {**run.stats, "settling": True}
+        run.progress = 0.5
+        run.save(update_fields=["stats", "progress"])
+        return True
+
+
+def settle_batch_run(run_id: int) -> None:
+    """Cluster the scored edges of a batch run and make golden records and review tasks follow."""
+    with _failing(run_id):
+        run = MatchRun.objects.get(pk=run_id)
+        if run.status != MatchRun.Status.RUNNING:
+            return
+        domain = run.domain
+        match_settings, model = _scoring_of(run)
+        records, held = _held_records(domain)
+        edges = [(a, b, w) for shard in run.shards.order_by("index") for a, b, w in shard.edges]
+        scored_seconds = round(time.time() - run.stats.get("prepared_at", time.time()), 3)
+        prepared = PreparedBatch(feats=records, pairs=[], model=model, stats=run.stats)
+        prepared.stats["seconds"]["scoring"] = scored_seconds
+        must, cannot = judgement_pairs(domain)
+        result = settle_batch(prepared, edges, match_settings, must_link=must, cannot_link=cannot)
+        _reconcile(domain, result.clusters, held, reason=f"{REASON}: batch run {run.pk}", run=run)
+        _store_all_keys(domain, records)
+        _replace_reviews(domain, result.reviews)
+        run.shards.all().delete()
+        stats = {k: v for k, v in result.stats.items() if k not in ("settling", "prepared_at")}
+        MatchRun.objects.filter(pk=run.pk).update(
+            status=MatchRun.Status.DONE,
+            progress=1.0,
+            finished_at=timezone.now(),
+            stats={**stats, "clusters": len(result.clusters), "reviews": len(result.reviews)},
+        )
 
 
 def _set_progress(run: MatchRun, progress: float) -> None:

@@ -13,5 +13,18 @@ def resolve_records(record_ids: list[int]) -> int:
 
 @shared_task(acks_late=True)
 def resolve_domain(run_id: int) -> None:
-    """Batch-resolve the domain of MatchRun `run_id`. Idempotency key: the run ID."""
+    """Batch-resolve the domain of MatchRun `run_id`: prepare it and fan its shards out."""
     services.run_batch(run_id)
+
+
+@shared_task(acks_late=True)
+def score_shard(run_id: int, index: int) -> None:
+    """Score one shard of a batch run; the last one enqueues the settling. Idempotent per shard."""
+    if services.score_shard(run_id, index):
+        settle_batch_run.delay(run_id)
+
+
+@shared_task(acks_late=True)
+def settle_batch_run(run_id: int) -> None:
+    """Cluster a batch run's scored pairs and reconcile golden records with the clusters."""
+    services.settle_batch_run(run_id)

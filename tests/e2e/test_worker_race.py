@@ -1,11 +1,15 @@
-"""Resolution on a real Celery worker (prefork, two processes) over Redis and PostgreSQL."""
+"""Resolution on a real Celery worker (prefork, two processes) over Redis and PostgreSQL: racing
+incremental tasks, and a batch run whose shards spread over the worker's processes."""
 
 from __future__ import annotations
 
+import io
 import time
 
 import pytest
+from django.core.management import call_command
 
+from matching.models import MatchRun, MatchShard
 from matching.tasks import resolve_records
 from mdm.choices import GoldenStatus
 from mdm.ingest import ingest_records
@@ -47,7 +51,8 @@ COMPANIES = [
 ]
 
 
-def test_two_workers_racing_on_duplicates_make_one_golden_record(celery_worker):
+def _company_pairs() -> list[list[int]]:
+    """Two source records (CRM and ERP) of each company, loaded without resolving them."""
     crm = SourceSystem.objects.create(code="crm", kind="crm")
     erp = SourceSystem.objects.create(code="erp", kind="erp")
     pairs = []
@@ -62,14 +67,42 @@ def test_two_workers_racing_on_duplicates_make_one_golden_record(celery_worker):
             )
             ids.append(SourceRecord.objects.get(system=system, source_id=payload["source_id"]).pk)
         pairs.append(ids)
+    return pairs
+
+
+def _assert_one_golden_record_per_company(pairs: list[list[int]]) -> None:
+    for left, right in pairs:
+        golden = dict(SourceRecord.objects.filter(pk__in=[left, right]).values_list("pk", "golden_id"))
+        assert golden[left] == golden[right], "one company was left with two golden records"
+    assert GoldenRecord.objects.filter(status=GoldenStatus.ACTIVE, domain="customer").count() == len(
+        COMPANIES
+    )
+
+
+def test_two_workers_racing_on_duplicates_make_one_golden_record(celery_worker):
+    pairs = _company_pairs()
     # Both duplicates of each company at the same moment: the two worker processes take one each.
     for left, right in pairs:
         resolve_records.delay([left])
         resolve_records.delay([right])
     _wait_placed([pk for pair in pairs for pk in pair])
-    for left, right in pairs:
-        golden = dict(SourceRecord.objects.filter(pk__in=[left, right]).values_list("pk", "golden_id"))
-        assert golden[left] == golden[right], "two workers left one company with two golden records"
-    assert GoldenRecord.objects.filter(status=GoldenStatus.ACTIVE, domain="customer").count() == len(
-        COMPANIES
-    )
+    _assert_one_golden_record_per_company(pairs)
+
+
+@pytest.fixture
+def sharding_worker(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
+    """A real worker whose batch runs split their candidate pairs into shards of five."""
+    monkeypatch.setenv("MDM_BATCH_SHARD_PAIRS", "5")
+    return request.getfixturevalue("celery_worker")
+
+
+def test_a_batch_run_scores_its_shards_on_the_workers_and_settles_once(sharding_worker):
+    pairs = _company_pairs()
+    out = io.StringIO()
+    call_command("resolve", "customer", "--timeout", "120", stdout=out)
+    run = MatchRun.objects.get()
+    assert run.status == MatchRun.Status.DONE and run.progress == 1.0
+    assert run.stats["shards"] > 2, run.stats
+    assert f"{len(COMPANIES)} golden records" in out.getvalue()
+    _assert_one_golden_record_per_company(pairs)
+    assert not MatchShard.objects.exists()

@@ -114,3 +114,55 @@ def test_incremental_and_batch_agree_on_a_small_set(crm, erp, billing, on_commit
     assert incremental["A1"] == incremental["A2"] == incremental["A3"]
     assert incremental["G1"] == incremental["G2"] != incremental["A1"]
     assert incremental["I1"] not in (incremental["A1"], incremental["G1"])
+
+
+def _small_estate(crm, erp, billing) -> None:
+    load(crm, "A1", **ACME)
+    load(erp, "A2", **{**ACME, "name": "ACME WIDGETS INCORPORATED", "tax_id": "12-3456789"})
+    load(billing, "A3", name="Acme Widgets", email="billing@acme-widgets.com", tax_id="12-3456789")
+    load(crm, "G1", name="Globex Corporation", country="DE", website="globex.de")
+    load(erp, "G2", name="Globex Corp.", country="Germany", website="https://www.globex.de")
+    load(crm, "I1", name="Initech LLC", country="US", website="initech.com")
+    load(erp, "I2", name="Initech", country="US", website="initech.com", tax_id="98-7654321")
+
+
+def _grouping() -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for source_id, golden_id in SourceRecord.objects.values_list("source_id", "golden_id"):
+        groups.setdefault(str(golden_id), set()).add(source_id)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_a_batch_split_into_one_pair_shards_decides_as_one_shard(crm, erp, billing, settings):
+    _small_estate(crm, erp, billing)
+    whole = batch()
+    assert whole.stats["shards"] == 1
+    one_shard = _grouping()
+    assert frozenset({"A1", "A2", "A3"}) in one_shard and frozenset({"G1", "G2"}) in one_shard
+
+    settings.MDM_BATCH_SHARD_PAIRS = 1
+    split = batch()
+    assert split.stats["shards"] == split.stats["candidate_pairs"] > 1
+    assert _grouping() == one_shard
+    assert split.stats["edges"] == whole.stats["edges"]
+    assert not split.shards.exists(), "a settled run keeps no shards"
+
+
+def test_a_shard_delivered_twice_is_counted_once(crm, erp, billing, settings):
+    _small_estate(crm, erp, billing)
+    settings.MDM_BATCH_SHARD_PAIRS = 1
+    run = services.start_batch("customer")
+    shards = services._prepare_batch(run)
+    assert shards > 2
+    assert services.score_shard(run.pk, 0) is False
+    assert services.score_shard(run.pk, 0) is False, "a repeated shard does not count as another"
+    for index in range(1, shards - 1):
+        assert services.score_shard(run.pk, index) is False
+    assert services.score_shard(run.pk, shards - 1) is True, "the last shard lets the run settle"
+    assert services.score_shard(run.pk, shards - 1) is False, "and only once"
+    run.refresh_from_db()
+    assert run.progress == 0.5 and run.status == MatchRun.Status.RUNNING
+    services.settle_batch_run(run.pk)
+    run.refresh_from_db()
+    assert run.status == MatchRun.Status.DONE
+    assert frozenset({"A1", "A2", "A3"}) in _grouping()

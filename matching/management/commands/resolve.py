@@ -18,14 +18,23 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("domain", choices=Domain.values)
+        parser.add_argument(
+            "--timeout", type=float, help="stop waiting after this many seconds (the run goes on)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         run = services.start_batch(options["domain"])
         resolve_domain.delay(run.pk)
+        deadline = time.monotonic() + options["timeout"] if options["timeout"] else None
         while True:
             run.refresh_from_db()
             if run.status != MatchRun.Status.RUNNING:
                 break
+            if deadline is not None and time.monotonic() > deadline:
+                raise CommandError(
+                    f"run {run.pk} is still running ({run.progress:.0%}) after {options['timeout']:g}s; "
+                    "it goes on on the workers"
+                )
             time.sleep(0.5)
         if run.status == MatchRun.Status.FAILED:
             raise CommandError(f"run {run.pk} failed: {run.error}")
