@@ -166,3 +166,32 @@ def test_a_shard_delivered_twice_is_counted_once(crm, erp, billing, settings):
     run.refresh_from_db()
     assert run.status == MatchRun.Status.DONE
     assert frozenset({"A1", "A2", "A3"}) in _grouping()
+
+
+def test_candidates_from_the_key_index_are_the_pure_neighbourhood(crm):
+    """The database look-up (one UNION ALL statement per step) finds what the engine's own rule finds:
+    whole small blocks, and in an oversized block the `window` records sorting nearest either side."""
+    from dataclasses import replace
+
+    from matching.blocking import neighbour_candidates
+    from matching.models import BlockingKey
+    from matching.settings import default_settings
+
+    held = [load(crm, f"H{n}", name=f"Held {n}") for n in range(12)]
+    sorts = {r.pk: f"name{n % 7:02d}" for n, r in enumerate(held)}
+    index = {"big": [r.pk for r in held], "small": [held[0].pk, held[5].pk]}
+    for key, pks in index.items():
+        BlockingKey.objects.bulk_create(
+            BlockingKey(domain="customer", key=key, record_id=pk, sort=sorts[pk]) for pk in pks
+        )
+    settings = replace(default_settings("customer"), max_block=3, window=2)
+    new = [load(crm, f"N{n}", name=f"New {n}") for n in range(2)]
+    # one record's keys, then many records' keys (the look-up takes another road past FEW_KEYS)
+    few = {new[0].pk: ["big", "small", "absent"]}
+    many = {r.pk: ["big", "small", *(f"k{n}" for n in range(services.FEW_KEYS))] for r in new}
+    for keys_of in (few, many):
+        found = services._candidates_of("customer", keys_of, settings)
+        for pk, keys in keys_of.items():
+            expected = neighbour_candidates(keys, index, sorts, settings.max_block, window=settings.window)
+            assert found[pk] == expected - {pk}
+            assert {held[0].pk, held[5].pk} <= found[pk] and len(found[pk]) < len(held)
