@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,3 +39,34 @@ def fresh_hub(database_url: str | None, *, keep: bool = False) -> Path:
             cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
     call_command("migrate", verbosity=0)
     return var
+
+
+@contextmanager
+def celery_workers(processes: int, broker: str = "redis://127.0.0.1:6379/8") -> Iterator[None]:
+    """For the duration, the hub's tasks go through Redis to a Celery worker of `processes` processes.
+
+    The worker works on the database this process uses (PostgreSQL: its URL is in the environment).
+    """
+    import redis
+
+    from config.celery import app
+
+    redis.Redis.from_url(broker).flushdb()  # the benchmark's own Redis database: nothing left over
+    env = {**os.environ, "REDIS_URL": broker, "CELERY_TASK_ALWAYS_EAGER": "false"}
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", str(processes)]
+    command += ["--loglevel", "warning", "--without-gossip", "--without-mingle", "--hostname", "bench@%h"]
+    worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # its banner
+    saved = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager, app.conf.broker_url = False, broker
+    app._pool = None  # send with the new broker URL, not a pooled connection to the old one
+    try:
+        while not app.control.ping(timeout=0.5):
+            if worker.poll() is not None:
+                raise RuntimeError("the Celery worker did not start")
+            time.sleep(0.5)
+        yield
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = saved
+        app._pool = None
+        worker.terminate()
+        worker.wait(timeout=60)

@@ -1,11 +1,12 @@
 """Scale benchmark: larger data of the benchmark's shape, batch-resolved, then per-record latencies.
 
-    python bench/scale.py --records 100000 [--database-url URL]
+    python bench/scale.py --records 100000 [--database-url URL] [--workers 2]
 
 Generates N customer records from the labelled set: copy k of a row becomes another organisation
 (a distinct word added to its name, its identifiers shifted), so duplicates stay within a copy and
 names repeat across copies as real namesakes do. Loads them with `import_records --no-resolve`,
-resolves the domain in batch (`resolve customer`), then measures, against everything held:
+resolves the domain in batch (`resolve customer`; with --workers, its shards on a real Celery worker of
+that many processes), then measures, against everything held:
 incremental resolution of one new record (ingest + match + golden record, p50/p95) and search
 before create (p50/p95). Prints wall times, rates and peak memory.
 """
@@ -20,10 +21,11 @@ import resource
 import statistics
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._hub import DATA, SYSTEMS, fresh_hub
+from bench._hub import DATA, SYSTEMS, celery_workers, fresh_hub
 
 WORDS = [
     "Alder",
@@ -114,18 +116,24 @@ def main() -> None:
     parser.add_argument(
         "--keep", action="store_true", help="measure latencies against what the database holds"
     )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="batch-resolve on a Celery worker of this many processes"
+    )
     args = parser.parse_args()
+    if args.workers and not args.database_url:
+        parser.error("--workers needs --database-url (a PostgreSQL database the worker can share)")
     var = fresh_hub(args.database_url, keep=args.keep)
 
     paths = _write(args.records, var)
     if not args.keep:
-        _load(paths)
+        _load(paths, args.workers)
     _latencies(paths, args.samples)
 
 
-def _load(paths: dict[str, Path]) -> None:
+def _load(paths: dict[str, Path], workers: int) -> None:
     from django.core.management import call_command
 
+    from matching.models import MatchRun
     from mdm.models import SourceRecord
 
     started = time.perf_counter()
@@ -136,11 +144,15 @@ def _load(paths: dict[str, Path]) -> None:
     ingest_seconds = time.perf_counter() - started
     held = SourceRecord.objects.count()
     print(f"records: {held}; ingest {ingest_seconds:.0f}s = {held / ingest_seconds:.0f} records/s")
-    started = time.perf_counter()
     out = io.StringIO()
-    call_command("resolve", "customer", stdout=out)
-    resolve_seconds = time.perf_counter() - started
-    print(f"batch resolution {resolve_seconds:.0f}s: {out.getvalue().strip()}")
+    with celery_workers(workers) if workers else nullcontext():
+        started = time.perf_counter()
+        call_command("resolve", "customer", stdout=out)
+        resolve_seconds = time.perf_counter() - started
+    where = f"on a worker of {workers} processes" if workers else "in-process"
+    print(f"batch resolution {where} {resolve_seconds:.0f}s: {out.getvalue().strip()}")
+    seconds = MatchRun.objects.latest("started_at").stats.get("seconds", {})
+    print(f"  engine phases (s): {seconds}")
     print(f"end to end {ingest_seconds + resolve_seconds:.0f}s for {held} records")
 
 
@@ -167,7 +179,10 @@ def _latencies(paths: dict[str, Path], samples: int) -> None:
         searching.append(time.perf_counter() - started)
     print(f"incremental resolution of one new record against {held}: {_percentiles(incremental)}")
     print(f"search before create against {held}: {_percentiles(searching)}")
-    print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # A worker's processes, once it has stopped: the largest of them.
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak memory: {peak:.0f} MiB; largest worker process {workers:.0f} MiB")
 
 
 if __name__ == "__main__":
