@@ -415,7 +415,9 @@ def _prepare_batch(run: MatchRun) -> int:
         config.save(update_fields=["model", "fitted_at"])
         _loaded.pop(domain, None)
     size = django_settings.MDM_BATCH_SHARD_PAIRS
-    pairs = prepared.pairs
+    # In record order a shard's pairs share their first records, so each shard loads fewer features:
+    # on the benchmark set 2 loads a record instead of 9 in blocking order.
+    pairs = sorted(prepared.pairs)
     shards = [pairs[start : start + size] for start in range(0, len(pairs), size)] or [[]]
     MatchShard.objects.bulk_create(
         MatchShard(run=run, index=index, pairs=chunk) for index, chunk in enumerate(shards)
