@@ -215,6 +215,18 @@ def test_em_recovers_known_parameters():
         assert got == pytest.approx(true_m[f.name], abs=0.03)
 
 
+def test_u_from_random_pairs_discounts_the_duplicates_they_hold(settings):
+    """100 parties seen three times each, sharing a tax ID: a random pair is a duplicate about as
+    often as the prior says, and those hits must not pass for chance agreement of two parties."""
+    parties = [org(name=f"Party {i}", tax_id=f"DE{100000000 + 7919 * i}", country="DE") for i in range(100)]
+    records = [party for party in parties for _ in range(3)]
+    model = MatchModel.from_settings(settings)
+    model.fit_term_frequencies(records)
+    em.estimate_u(model, records, n_pairs=20_000)
+    assert model.u["tax_id"]["exact"] == pytest.approx(settings.field("tax_id").prior_u["exact"], rel=0.1)
+    assert model.level_weight("tax_id", "exact") > 15
+
+
 def test_refine_moves_parameters_towards_judgements(settings):
     m = MatchModel.from_settings(settings)
     before = m.level_weight("country", "else")
