@@ -248,6 +248,10 @@ LEGAL_FAMILY: dict[str, str] = {
     "ltda": "br",
 }
 
+# "and" in the languages whose legal forms we peel ("GmbH u. Co. KG", "Muller et Fils"), so that
+# the "&" / "and" / "und" spellings of one name, and of its legal form, agree
+_CONJUNCTIONS = {"und": "and", "u": "and", "et": "and"}
+
 _NAME_STOPWORDS = frozenset({"the", "and", "of", "de", "la", "le", "les", "du", "der", "die", "das", "van"})
 
 
@@ -280,10 +284,9 @@ def org_name(raw: str | None) -> tuple[str, str | None]:
     >>> org_name("The WEST CONSULTING L.L.C.")
     ('west consulting', 'llc')
     """
-    folded = fold(raw)
+    folded = " ".join(_CONJUNCTIONS.get(t, t) for t in fold(raw).split())
     if not folded:
         return "", None
-    # glue spelled-out single letters ("s a r l", "l l c") that survived as separate tokens
     rest, form = split_legal_form(folded)
     if form is None:
         try:
@@ -614,10 +617,14 @@ STREET_ABBREVIATIONS: dict[str, str] = {
 }
 
 
+_GLUED_NUMBER = re.compile(r"([a-z]{3,})(\d)")
+
+
 @lru_cache(maxsize=200_000)
 def street(raw: str | None) -> str:
     """Folded street line with abbreviations expanded; 'strasse' glued words split consistently."""
-    text = fold(raw)
+    # a house number glued to its street ("Hauptstr.5", "Poelitzallee55") is split off, as typed apart
+    text = _GLUED_NUMBER.sub(r"\1 \2", fold(raw))
     if not text:
         return ""
     tokens = [STREET_ABBREVIATIONS.get(t, t) for t in text.split()]
