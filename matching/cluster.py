@@ -6,8 +6,10 @@ the merge is supported against *all* members, not just the two records of the ed
 * no pair across the two clusters is a steward ``cannot_link``;
 * no pair across them is in hard conflict — two different tax IDs / national IDs / birth dates, or
   one record is the other's parent (a subsidiary is never merged into its parent);
-* no pair across them scores below ``min_weight`` (they clearly differ), and the mean weight of all
-  cross pairs is at least ``mean_weight`` (average linkage).
+* no pair across them has field evidence (weight without the prior) below ``min_weight`` — they
+  clearly differ; a pair that merely has little to compare (a ticket's name against a ledger's full
+  record) is no objection — and the mean weight of all cross pairs is at least ``mean_weight``
+  (average linkage).
 
 So A~B and B~C never pull A and C together when A and C clearly differ. Steward ``must_link`` pairs
 are unioned first and bind: conflicts inside a must-linked group are accepted. Very large clusters
@@ -21,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-PairScore = Callable[[int, int], Any]  # returns an object with .weight
+PairScore = Callable[[int, int], Any]  # returns an object with .weight and .evidence
 IsConflict = Callable[[int, int, Any], bool]
 
 MAX_CROSS_CHECK = 400
@@ -74,7 +76,7 @@ def check_merge(
         if is_conflict(a, b, s):
             return MergeCheck(False, "conflict")
         total += s.weight
-        lowest = min(lowest, s.weight)
+        lowest = min(lowest, s.evidence)
     mean = total / len(cross) if cross else 0.0
     if lowest < min_weight:
         return MergeCheck(False, "weak_link", mean, lowest)

@@ -116,7 +116,7 @@ def rivalry(strong: list[tuple[int, float]], scorer: _Scorer, settings: MatchSet
     for i, (x, wx) in enumerate(near):
         for y, wy in near[i + 1 :]:
             s = scorer.score(x, y)
-            if s.weight < settings.cluster_min_weight or scorer.conflict(x, y, s):
+            if s.evidence < settings.cluster_min_weight or scorer.conflict(x, y, s):
                 if i == 0 and wx - wy < TIE_MARGIN:
                     return "undecidable"
                 found = "ambiguous"

@@ -57,6 +57,12 @@ class Score:
     probability: float
     contributions: list[Contribution] = field(default_factory=list)
 
+    @property
+    def evidence(self) -> float:
+        """The weight the compared fields contribute, without the prior: below zero only when the
+        records disagree, whereas a low ``weight`` may only mean that little could be compared."""
+        return self.weight - sum(c.weight for c in self.contributions if c.field == "prior")
+
     def level(self, field_name: str) -> str | None:
         for c in self.contributions:
             if c.field == field_name:

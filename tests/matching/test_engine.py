@@ -103,8 +103,10 @@ def test_namesake_and_subsidiary_not_merged(settings):
 
 
 class _W:
+    """A pair score without a prior: its evidence is its weight."""
+
     def __init__(self, weight):
-        self.weight = weight
+        self.weight = self.evidence = weight
 
 
 def test_clustering_does_not_chain():
@@ -120,6 +122,24 @@ def test_clustering_does_not_chain():
         mean_weight=2,
     )
     assert [1, 2] in result.clusters and [3] in result.clusters
+
+
+def test_little_to_compare_is_no_objection_to_a_merge(settings):
+    """A support ticket (trade name and web domain) joins the ledger records it matches through one of
+    them, although against the legal entity's record it has only a loosely similar name to compare:
+    that pair weighs little, yet nothing in it disagrees."""
+    ledger = {"name": "Granite Partners AG", "tax_id": "DE136695976", "phone": "+49 351 4960 1234",
+              "address_line1": "Conradiplatz 5", "postal_code": "05030", "country": "DE"}  # fmt: skip
+    records = {
+        1: ledger,
+        2: {**ledger, "tax_id": "", "name": "Granite Partners Holding", "website": "granitepartners.de"},
+        3: {"name": "Granite Partners Holding", "email": "help@granitepartners.de"},
+    }
+    model = MatchModel.from_settings(settings)
+    feats = {k: features("customer", v) for k, v in records.items()}
+    weak = model.score(feats[1], feats[3])
+    assert weak.weight < settings.cluster_min_weight < weak.evidence
+    assert resolve_batch(records, settings, model=model).clusters == [[1, 2, 3]]
 
 
 def test_judgements_bind():
