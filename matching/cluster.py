@@ -128,6 +128,7 @@ def cluster(
     cannot_link: Iterable[tuple[int, int]] = (),
     ambiguity_margin: float | None = None,
     ambiguous: set[int] | None = None,
+    identified: Callable[[int, int], bool] | None = None,
 ) -> ClusterResult:
     """Strongest-edge-first merging with cluster-level checks; judgements bind.
 
@@ -135,6 +136,8 @@ def cluster(
     strongly, to a third cluster that cannot merge with the other side is not merged: which one it
     belongs to is a steward's call (a support record naming only a namesake's name and domain).
     Records in ``ambiguous`` (judged so up front, independently of the order) are never auto-linked.
+    An edge whose two records ``identified`` as one party (they share an identifier) is not held back
+    so: what else the smaller side resembles does not make that pair doubtful.
     """
     held = set(ambiguous or ())
     cs = _Clusters(ids)
@@ -159,7 +162,7 @@ def cluster(
         if a in held or b in held:
             refused.append((a, b, "ambiguous"))
             continue
-        if ambiguity_margin is not None:
+        if ambiguity_margin is not None and not (identified and identified(a, b)):
             small, big = (ra, rb) if len(cs.members[ra]) <= len(cs.members[rb]) else (rb, ra)
             rivals = {
                 cs.find(c)

@@ -100,6 +100,15 @@ MAX_RIVALS = 30
 TIE_MARGIN = 1.0  # bits: a sparse record drawn this equally to two namesakes favours neither
 
 
+# agreement levels that identify one party by themselves: the same tax ID, phone, street address
+# or national ID (a name and a web domain are shared by namesakes and subsidiaries)
+IDENTIFYING_LEVELS = {"tax_id": "exact", "phone": "exact", "address": "full", "national_id": "exact"}
+
+
+def shares_identifier(s: Score) -> bool:
+    return any(IDENTIFYING_LEVELS.get(c.field) == c.level for c in s.contributions)
+
+
 def is_sparse(f: Mapping[str, Any]) -> bool:
     return not any(f.get(k) for k in _IDENTIFYING)
 
@@ -183,6 +192,7 @@ def resolve_batch(
         cannot_link=cannot,
         ambiguity_margin=settings.ambiguity_margin,
         ambiguous=ambiguous,
+        identified=lambda a, b: shares_identifier(scorer.score(a, b)),
     )
     cluster_of = {rid: i for i, members in enumerate(result.clusters) for rid in members}
     refused_weak = {pair_key(a, b) for a, b, why in result.refused if why in ("weak_link", "ambiguous")}

@@ -142,6 +142,22 @@ def test_little_to_compare_is_no_objection_to_a_merge(settings):
     assert resolve_batch(records, settings, model=model).clusters == [[1, 2, 3]]
 
 
+def test_a_shared_identifier_is_not_held_back_as_ambiguous(settings):
+    """The ledger record also links, nearly as strongly, to a namesake's ticket (name and domain) that
+    its billing record cannot join; the billing record shares its street address, so the two are one
+    party whatever the ticket turns out to be."""
+    records = {
+        1: {"name": "Lopez LLC", "tax_id": "25-0277324", "phone": "+1 934 486 2520", "country": "US",
+            "address_line1": "4381 Fisher Cape Suite 605", "postal_code": "22893", "email": "ap@lopez.com"},
+        2: {"name": "Lopeni", "email": "ap@lopez.com", "address_line1": "4381 Fisher Cape Ste 605",
+            "postal_code": "22893", "country": "US"},
+        3: {"name": "Lopez", "website": "lopez.com"},
+    }  # fmt: skip
+    model = MatchModel.from_settings(settings)
+    clusters = resolve_batch(records, settings, model=model).clusters
+    assert any({1, 2} <= set(c) for c in clusters)
+
+
 def test_judgements_bind():
     w = {(1, 2): 20.0, (2, 3): 20.0, (1, 3): 20.0, (3, 4): -50.0}
     score = lambda a, b: _W(w.get((min(a, b), max(a, b)), -50.0))  # noqa: E731
