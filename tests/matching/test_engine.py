@@ -158,6 +158,27 @@ def test_a_shared_identifier_is_not_held_back_as_ambiguous(settings):
     assert any({1, 2} <= set(c) for c in clusters)
 
 
+def test_another_street_in_the_same_locality_is_not_a_disagreement(settings, model):
+    """A house number typed wrong (3351 for 33651) leaves the postal code and city agreeing: that
+    weighs for the pair, while another street in another town weighs against it."""
+    erp = org(
+        name="Kline & Williams Inc.",
+        address_line1="33651 Laura Gateway",
+        postal_code="60331",
+        city="Riosland",
+    )
+    typo = org(
+        name="Kline & Williams", address_line1="3351 Laura Gateway", postal_code="60331", city="Riosland"
+    )
+    moved = org(
+        name="Kline & Williams", address_line1="629 Henry Brook", postal_code="06199", city="New Ginaton"
+    )
+    near, far = model.score(erp, typo), model.score(erp, moved)
+    assert near.level("address") == "other_street" and far.level("address") == "else"
+    assert near.weight - far.weight > 10
+    assert not model.conflicts(near)
+
+
 def test_judgements_bind():
     w = {(1, 2): 20.0, (2, 3): 20.0, (1, 3): 20.0, (3, 4): -50.0}
     score = lambda a, b: _W(w.get((min(a, b), max(a, b)), -50.0))  # noqa: E731
@@ -221,13 +242,13 @@ def test_em_recovers_known_parameters():
         "name": [0.6, 0.2, 0.1, 0.05, 0.05],
         "domain": [0.7, 0.1, 0.05, 0.15],
         "phone": [0.65, 0.25, 0.10],
-        "address": [0.5, 0.2, 0.1, 0.1, 0.1],
+        "address": [0.5, 0.2, 0.1, 0.1, 0.05, 0.05],
     }
     true_u = {
         "name": [0.01, 0.02, 0.05, 0.12, 0.80],
         "domain": [0.02, 0.01, 0.02, 0.95],
         "phone": [0.01, 0.02, 0.97],
-        "address": [0.005, 0.01, 0.03, 0.1, 0.855],
+        "address": [0.005, 0.01, 0.03, 0.1, 0.005, 0.85],
     }
     n, lam = 60_000, 0.2
     is_match = rng.random(n) < lam
