@@ -113,6 +113,8 @@ class MatchModel:
     token_tf: dict[str, float] = field(default_factory=dict)
     token_default: float = 1e-6
     token_ref: float = 1e-3
+    # how many records the term frequencies and the prior were counted over (0: not fitted)
+    fitted_records: int = 0
 
     # ---------------------------------------------------------------- construction / persistence
     @classmethod
@@ -132,6 +134,7 @@ class MatchModel:
             "token_tf": self.token_tf,
             "token_default": self.token_default,
             "token_ref": self.token_ref,
+            "fitted_records": self.fitted_records,
         }
 
     @classmethod
@@ -155,6 +158,7 @@ class MatchModel:
             tokens.update(ft.get("tokens") or ())
         if not n:
             return
+        self.fitted_records = n
         if self.settings.matches_per_record:
             self.prior = min(0.1, self.settings.matches_per_record / n)
         self.tf = {f: {v: c / n for v, c in cnt.items() if c >= min_count} for f, cnt in counters.items()}

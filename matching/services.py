@@ -19,6 +19,7 @@ from mdm.models import GoldenRecord, SourceRecord
 from mdm.reference import canonical_code
 from mdm.selectors import customers_with_open_contract
 
+from . import em
 from .blocking import blocking_keys, sort_key
 from .engine import resolve_batch
 from .features import features as record_features
@@ -31,6 +32,10 @@ REASON = "identity resolution"
 # Below this many records, u probabilities estimated from random pairs are noise: the settings'
 # priors serve both modes until a domain is large enough to fit its own model.
 MIN_RECORDS_TO_FIT = 1000
+# Incremental resolution refits the model (term frequencies, u, the prior) each time the domain has
+# grown this many times over since the last fit, so that records loaded one chunk at a time are
+# weighed as a batch run over the same records would weigh them; a batch run always refits.
+REFIT_GROWTH = 2.0
 
 
 def features_for(system: str, domain: str, attributes: dict[str, Any]) -> dict[str, Any]:
@@ -91,6 +96,35 @@ def settings_and_model(domain: str) -> tuple[MatchSettings, MatchModel]:
     model = model or MatchModel.from_settings(match_settings)
     _loaded[domain] = (time.monotonic(), match_settings, model)
     return match_settings, model
+
+
+def _grown_out_of(model: MatchModel | None, records: int, growth: float) -> bool:
+    """Is the domain large enough to fit a model, and has it grown ``growth`` times over since the
+    model was fitted (or was none fitted)?"""
+    if records < MIN_RECORDS_TO_FIT:
+        return False
+    return model is None or not model.fitted_records or records >= growth * model.fitted_records
+
+
+def _store_model(config: MatchConfig, model: MatchModel) -> None:
+    config.model = model.to_dict()
+    config.fitted_at = timezone.now()
+    config.save(update_fields=["model", "fitted_at"])
+    _loaded.pop(config.domain, None)
+
+
+def _model_for_chunk(domain: str, match_settings: MatchSettings, model: MatchModel) -> MatchModel:
+    """The model to resolve a chunk with: refitted over every held record once the domain has grown
+    out of the one in use (see ``REFIT_GROWTH``)."""
+    held = SourceRecord.objects.filter(domain=domain)
+    if not _grown_out_of(model, held.count(), REFIT_GROWTH):
+        return model
+    ensure_features(held.filter(features={}).select_related("system"))
+    model = MatchModel.from_settings(match_settings)
+    feats = dict(held.values_list("pk", "features").iterator(chunk_size=5000))
+    em.fit(model, feats, ())
+    _store_model(match_config(domain), model)
+    return model
 
 
 def judgement_pairs(domain: str, record_ids: Iterable[int] | None = None) -> tuple[set, set]:
@@ -202,6 +236,7 @@ def _resolve_chunk(domain: str, records: list[SourceRecord]) -> int:
     as in a batch run (stable IDs, merges and splits).
     """
     match_settings, model = settings_and_model(domain)
+    model = _model_for_chunk(domain, match_settings, model)
     keys_of = {r.pk: blocking_keys(domain, r.features) for r in records}
     _lock_keys([k for keys in keys_of.values() for k in keys])
     _store_keys(domain, keys_of)
@@ -330,16 +365,16 @@ def _run_batch(run: MatchRun) -> None:
         records[pk] = features
         held[pk] = str(golden_id) if golden_id else None
     must, cannot = judgement_pairs(domain)
-    fit = model is None and len(records) >= MIN_RECORDS_TO_FIT
-    if model is None and not fit:
+    # a batch run reads every record anyway: it refits whenever the domain has changed size
+    fit = len(records) >= MIN_RECORDS_TO_FIT and (model is None or model.fitted_records != len(records))
+    if fit:
+        model = None
+    elif model is None:
         model = MatchModel.from_settings(match_settings)
     result = resolve_batch(records, match_settings, model=model, must_link=must, cannot_link=cannot)
     _set_progress(run, 0.5)
     if fit:
-        config.model = result.model.to_dict()
-        config.fitted_at = timezone.now()
-        config.save(update_fields=["model", "fitted_at"])
-        _loaded.pop(domain, None)
+        _store_model(config, result.model)
     _reconcile(domain, result.clusters, held, reason=f"{REASON}: batch run {run.pk}", run=run)
     _store_all_keys(domain, records)
     _replace_reviews(domain, result.reviews)

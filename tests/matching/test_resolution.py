@@ -114,3 +114,30 @@ def test_incremental_and_batch_agree_on_a_small_set(crm, erp, billing, on_commit
     assert incremental["A1"] == incremental["A2"] == incremental["A3"]
     assert incremental["G1"] == incremental["G2"] != incremental["A1"]
     assert incremental["I1"] not in (incremental["A1"], incremental["G1"])
+
+
+def test_incremental_mode_refits_the_model_as_the_domain_grows(crm, on_commit):
+    def add(start: int, stop: int, *, resolve: bool) -> None:
+        payloads = [
+            {"source_id": f"F{i}", "name": f"Filler {i} Trading", "country": "US"} for i in range(start, stop)
+        ]
+        with on_commit():
+            ingest_records(
+                system=crm, domain="customer", payloads=payloads, received_via="t", resolve=resolve
+            )
+
+    def fitted_records() -> int:
+        model = services.match_config("customer").model
+        return model["fitted_records"] if model else 0
+
+    add(0, services.MIN_RECORDS_TO_FIT - 1, resolve=False)
+    add(services.MIN_RECORDS_TO_FIT - 1, services.MIN_RECORDS_TO_FIT, resolve=True)
+    assert fitted_records() == services.MIN_RECORDS_TO_FIT
+    twice = int(services.REFIT_GROWTH * services.MIN_RECORDS_TO_FIT)
+    add(services.MIN_RECORDS_TO_FIT, twice - 2, resolve=False)
+    add(twice - 2, twice - 1, resolve=True)
+    assert fitted_records() == services.MIN_RECORDS_TO_FIT, "not refitted before the domain has doubled"
+    add(twice - 1, twice, resolve=True)
+    assert fitted_records() == twice
+    batch()
+    assert fitted_records() == twice, "a batch run over an unchanged domain keeps the model"
