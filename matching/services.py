@@ -268,9 +268,21 @@ def _resolve_chunk(domain: str, records: list[SourceRecord]) -> int:
     _reconcile(domain, result.clusters, held_now, reason=f"{REASON}: new or changed records")
     # Members whose attributes changed: their golden values follow, even when no record moved.
     golden_service.rebuild_many(changed, reason=f"{REASON}: source record changed")
+    _supersede_reviews_within(domain, set(feats), {tuple(sorted((a, b))) for a, b, _ in result.reviews})
     for a, b, score in result.reviews:
         _open_review(domain, a, b, score)
     return sum(1 for r in records if not held_now.get(r.pk))
+
+
+def _supersede_reviews_within(domain: str, record_ids: set[int], asked: set[tuple[int, ...]]) -> None:
+    """Supersede the open reviews between records of a re-clustered neighbourhood that its clustering
+    no longer asks about, as a batch run supersedes all it no longer asks: the pair merged since, or
+    a better question about one of its records took its place."""
+    rows = ReviewTask.objects.filter(
+        domain=domain, status=ReviewTask.Status.OPEN, left_id__in=record_ids, right_id__in=record_ids
+    ).values_list("pk", "left_id", "right_id")
+    stale = [pk for pk, left, right in rows if (left, right) not in asked]
+    ReviewTask.objects.filter(pk__in=stale).update(status=ReviewTask.Status.SUPERSEDED)
 
 
 def _open_review(domain: str, a: int, b: int, score: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from matching import services
-from matching.models import Judgement, MatchRun, Verdict
+from matching.models import Judgement, MatchRun, ReviewTask, Verdict
 from mdm import golden as golden_service
 from mdm.choices import GoldenStatus
 from mdm.ingest import ingest_records
@@ -141,3 +141,24 @@ def test_incremental_mode_refits_the_model_as_the_domain_grows(crm, on_commit):
     assert fitted_records() == twice
     batch()
     assert fitted_records() == twice, "a batch run over an unchanged domain keeps the model"
+
+
+def test_incremental_reviews_follow_the_question_the_clustering_asks_now(crm, billing, on_commit):
+    """A review opened for a pair is superseded when a later record changes the question: the new
+    record joins one side, and the best pair across the two clusters is now another one."""
+    city = {"city": "New York", "country": "US"}
+    people = [
+        (crm, "A", {"name": "Acme Widgets Inc.", "phone": "+1 212 555 0100", "address_line1": "1 Main Street",
+                    "postal_code": "10001", **city}),
+        (billing, "B", {"name": "Acme Widgets", **city}),
+        (crm, "C", {"name": "Acme Widgets", "phone": "+1 212 555 0100", "website": "acme.com", **city}),
+    ]  # fmt: skip
+    for system, source_id, attributes in people:
+        with on_commit():
+            payload = {"source_id": source_id, **attributes}
+            ingest_records(system=system, domain="customer", payloads=[payload], received_via="t")
+    open_reviews = ReviewTask.objects.filter(status=ReviewTask.Status.OPEN)
+    assert open_reviews.count() == 1
+    assert ReviewTask.objects.filter(status=ReviewTask.Status.SUPERSEDED).count() == 1
+    task = open_reviews.get()
+    assert {task.left.source_id, task.right.source_id} == {"B", "C"}
