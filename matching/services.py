@@ -33,9 +33,11 @@ REASON = "identity resolution"
 # priors serve both modes until a domain is large enough to fit its own model.
 MIN_RECORDS_TO_FIT = 1000
 # Incremental resolution refits the model (term frequencies, u, the prior) each time the domain has
-# grown this many times over since the last fit, so that records loaded one chunk at a time are
-# weighed as a batch run over the same records would weigh them; a batch run always refits.
-REFIT_GROWTH = 2.0
+# grown by this factor since the last fit, so that records loaded one chunk at a time are weighed as
+# a batch run over the same records would weigh them; a batch run always refits. Measured on the
+# labelled set: growth 2 left the last fit a third short of the final size (agreement of the two
+# modes 0.946), 1.25 keeps it within a fifth (0.970) for about a dozen fits of a few seconds.
+REFIT_GROWTH = 1.25
 
 
 def features_for(system: str, domain: str, attributes: dict[str, Any]) -> dict[str, Any]:

@@ -133,14 +133,14 @@ def test_incremental_mode_refits_the_model_as_the_domain_grows(crm, on_commit):
     add(0, services.MIN_RECORDS_TO_FIT - 1, resolve=False)
     add(services.MIN_RECORDS_TO_FIT - 1, services.MIN_RECORDS_TO_FIT, resolve=True)
     assert fitted_records() == services.MIN_RECORDS_TO_FIT
-    twice = int(services.REFIT_GROWTH * services.MIN_RECORDS_TO_FIT)
-    add(services.MIN_RECORDS_TO_FIT, twice - 2, resolve=False)
-    add(twice - 2, twice - 1, resolve=True)
-    assert fitted_records() == services.MIN_RECORDS_TO_FIT, "not refitted before the domain has doubled"
-    add(twice - 1, twice, resolve=True)
-    assert fitted_records() == twice
+    grown = int(services.REFIT_GROWTH * services.MIN_RECORDS_TO_FIT)
+    add(services.MIN_RECORDS_TO_FIT, grown - 2, resolve=False)
+    add(grown - 2, grown - 1, resolve=True)
+    assert fitted_records() == services.MIN_RECORDS_TO_FIT, "not refitted before the domain has grown enough"
+    add(grown - 1, grown, resolve=True)
+    assert fitted_records() == grown
     batch()
-    assert fitted_records() == twice, "a batch run over an unchanged domain keeps the model"
+    assert fitted_records() == grown, "a batch run over an unchanged domain keeps the model"
 
 
 def test_incremental_reviews_follow_the_question_the_clustering_asks_now(crm, billing, on_commit):
