@@ -34,6 +34,7 @@ from functools import lru_cache
 
 import phonenumbers
 import pycountry
+from rapidfuzz.distance import OSA
 from unidecode import unidecode
 
 # --------------------------------------------------------------------------------------------------
@@ -277,6 +278,21 @@ def split_legal_form(folded: str) -> tuple[str, str | None]:
     return " ".join(tokens), form
 
 
+# spelled-out legal forms long enough that one typo (two in a long word) cannot make them another word
+_TYPO_FORMS = {w: form for w, form in _LEGAL_FORMS.items() if " " not in w and len(w) >= 5}
+
+
+def _misspelt_form(token: str) -> str | None:
+    """The legal form a misspelt last token stands for ("Corporatioqn", "Incorported"), if any."""
+    if len(token) < 5:
+        return None
+    limit = 1 if len(token) < 8 else 2
+    for written, form in _TYPO_FORMS.items():
+        if OSA.distance(token, written, score_cutoff=limit) <= limit:
+            return form
+    return None
+
+
 @lru_cache(maxsize=200_000)
 def org_name(raw: str | None) -> tuple[str, str | None]:
     """Normalised organisation name without legal form, and the canonical legal form (or None).
@@ -288,6 +304,9 @@ def org_name(raw: str | None) -> tuple[str, str | None]:
     if not folded:
         return "", None
     rest, form = split_legal_form(folded)
+    *head, last = rest.split()
+    if form is None and head and (typo := _misspelt_form(last)):
+        rest, form = " ".join(head), typo
     if form is None:
         try:
             from cleanco import basename

@@ -19,6 +19,11 @@ from matching import normalize as nz
         ("Stone & Hoffman", "stone and hoffman", None),
         ("Dehmel Point GmbH u. Co. KG", "dehmel point", "gmbh_co_kg"),
         ("Muller et Fils SARL", "muller and fils", "sarl"),
+        ("Fisher Corporatioqn", "fisher", "corp"),
+        ("Wong Incorported", "wong", "inc"),
+        ("Lakeside Valley gLimited", "lakeside valley", "ltd"),
+        ("Squid Ink", "squid ink", None),
+        ("Star Limitless", "star limitless", None),
     ],
 )
 def test_org_name(raw, name, form):
