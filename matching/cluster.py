@@ -6,8 +6,10 @@ the merge is supported against *all* members, not just the two records of the ed
 * no pair across the two clusters is a steward ``cannot_link``;
 * no pair across them is in hard conflict — two different tax IDs / national IDs / birth dates, or
   one record is the other's parent (a subsidiary is never merged into its parent);
-* no pair across them scores below ``min_weight`` (they clearly differ), and the mean weight of all
-  cross pairs is at least ``mean_weight`` (average linkage).
+* no pair across them has field evidence (weight without the prior) below ``min_weight`` — they
+  clearly differ; a pair that merely has little to compare (a ticket's name against a ledger's full
+  record) is no objection — and the mean weight of all cross pairs is at least ``mean_weight``
+  (average linkage).
 
 So A~B and B~C never pull A and C together when A and C clearly differ. Steward ``must_link`` pairs
 are unioned first and bind: conflicts inside a must-linked group are accepted. Very large clusters
@@ -21,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-PairScore = Callable[[int, int], Any]  # returns an object with .weight
+PairScore = Callable[[int, int], Any]  # returns an object with .weight and .evidence
 IsConflict = Callable[[int, int, Any], bool]
 
 MAX_CROSS_CHECK = 400
@@ -74,7 +76,7 @@ def check_merge(
         if is_conflict(a, b, s):
             return MergeCheck(False, "conflict")
         total += s.weight
-        lowest = min(lowest, s.weight)
+        lowest = min(lowest, s.evidence)
     mean = total / len(cross) if cross else 0.0
     if lowest < min_weight:
         return MergeCheck(False, "weak_link", mean, lowest)
@@ -126,6 +128,7 @@ def cluster(
     cannot_link: Iterable[tuple[int, int]] = (),
     ambiguity_margin: float | None = None,
     ambiguous: set[int] | None = None,
+    identified: Callable[[int, int], bool] | None = None,
 ) -> ClusterResult:
     """Strongest-edge-first merging with cluster-level checks; judgements bind.
 
@@ -133,6 +136,8 @@ def cluster(
     strongly, to a third cluster that cannot merge with the other side is not merged: which one it
     belongs to is a steward's call (a support record naming only a namesake's name and domain).
     Records in ``ambiguous`` (judged so up front, independently of the order) are never auto-linked.
+    An edge whose two records ``identified`` as one party (they share an identifier) is not held back
+    so: what else the smaller side resembles does not make that pair doubtful.
     """
     held = set(ambiguous or ())
     cs = _Clusters(ids)
@@ -157,7 +162,7 @@ def cluster(
         if a in held or b in held:
             refused.append((a, b, "ambiguous"))
             continue
-        if ambiguity_margin is not None:
+        if ambiguity_margin is not None and not (identified and identified(a, b)):
             small, big = (ra, rb) if len(cs.members[ra]) <= len(cs.members[rb]) else (rb, ra)
             rivals = {
                 cs.find(c)

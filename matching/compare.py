@@ -125,13 +125,17 @@ def address(a: Feats, b: Feats, spec: FieldSpec) -> Result:
     city_ok = city_both and fuzz.ratio(ca, cb) / 100 >= spec.thresholds.get("city", 0.85)
     if not (street_both or postal_both or city_both):
         return "missing", left, right
+    # the postal code and city agree wherever both records give them
+    same_locality = (postal_ok or city_ok) and postal_ok == postal_both and city_ok == city_both
     if street_ok:
         return ("full" if postal_ok or city_ok else "street"), left, right
     if street_both:
-        return "else", left, right
+        # another street (or house number) in the same locality is most often a typo or a move of
+        # one party, rarely a namesake: a namesake sits in another town
+        return ("other_street" if same_locality and "other_street" in spec.levels else "else"), left, right
     if postal_ok and city_ok:
         return "locality", left, right
-    if (postal_ok or city_ok) and not (postal_both and not postal_ok) and not (city_both and not city_ok):
+    if same_locality:
         return "city", left, right
     return "else", left, right
 

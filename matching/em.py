@@ -2,7 +2,11 @@
 
 * ``u`` (how often a level occurs between *non-matching* records) comes from random record pairs,
   which are almost all non-matches: level frequencies over a sample of ``u_sample_pairs`` pairs.
-  Levels too rare to estimate from the sample (< 5 hits) keep the settings' prior.
+  The few true duplicates a random sample holds (the prior match probability times the pairs) are
+  taken off each level's hits in proportion to ``m``: at the agreement levels of strong identifiers
+  (tax ID, phone, full address) they are most of the hits, and counting them as non-matches would
+  make an agreement look thousands of times more common by chance than it is. Levels left with too
+  few hits to estimate (< 5) keep the settings' prior.
 * ``m`` (how often a level occurs between *matching* records) and the share of matches among the
   candidate pairs come from expectation-maximisation over the comparison vectors of the blocked
   candidate pairs (Fellegi-Sunter mixture model with conditional independence; ``u`` held fixed, as
@@ -25,6 +29,8 @@ import numpy as np
 from matching.model import MatchModel
 
 MISSING = "missing"
+# fewer hits than this in the random sample estimate nothing: the prior u stands
+MIN_HITS = 5
 
 
 def level_matrix(model: MatchModel, pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]]) -> np.ndarray:
@@ -67,12 +73,13 @@ def estimate_u(
         if total == 0:
             continue
         counts = np.bincount(present, minlength=len(spec.levels))
+        duplicates = total * model.prior
         u = {}
         for i, lvl in enumerate(spec.levels):
             if lvl == MISSING:
                 continue
-            prior = spec.prior_u.get(lvl, 1e-6)
-            u[lvl] = counts[i] / total if counts[i] >= 5 else max(prior, counts[i] / total)
+            hits = counts[i] - duplicates * model.m[spec.name].get(lvl, 0.0)
+            u[lvl] = hits / total if hits >= MIN_HITS else spec.prior_u.get(lvl, 1e-6)
         s = sum(u.values())
         model.u[spec.name] = {k: v / s for k, v in u.items()}
 

@@ -100,6 +100,15 @@ MAX_RIVALS = 30
 TIE_MARGIN = 1.0  # bits: a sparse record drawn this equally to two namesakes favours neither
 
 
+# agreement levels that identify one party by themselves: the same tax ID, phone, street address
+# or national ID (a name and a web domain are shared by namesakes and subsidiaries)
+IDENTIFYING_LEVELS = {"tax_id": "exact", "phone": "exact", "address": "full", "national_id": "exact"}
+
+
+def shares_identifier(s: Score) -> bool:
+    return any(IDENTIFYING_LEVELS.get(c.field) == c.level for c in s.contributions)
+
+
 def is_sparse(f: Mapping[str, Any]) -> bool:
     return not any(f.get(k) for k in _IDENTIFYING)
 
@@ -116,7 +125,7 @@ def rivalry(strong: list[tuple[int, float]], scorer: _Scorer, settings: MatchSet
     for i, (x, wx) in enumerate(near):
         for y, wy in near[i + 1 :]:
             s = scorer.score(x, y)
-            if s.weight < settings.cluster_min_weight or scorer.conflict(x, y, s):
+            if s.evidence < settings.cluster_min_weight or scorer.conflict(x, y, s):
                 if i == 0 and wx - wy < TIE_MARGIN:
                     return "undecidable"
                 found = "ambiguous"
@@ -258,6 +267,7 @@ def settle_batch(
         cannot_link=cannot,
         ambiguity_margin=settings.ambiguity_margin,
         ambiguous=ambiguous,
+        identified=lambda a, b: shares_identifier(scorer.score(a, b)),
     )
     cluster_of = {rid: i for i, members in enumerate(result.clusters) for rid in members}
     refused_weak = {pair_key(a, b) for a, b, why in result.refused if why in ("weak_link", "ambiguous")}
@@ -272,7 +282,9 @@ def settle_batch(
         if scorer.conflict(a, b, s):
             continue
         ck = pair_key(ca, cb)
-        if ck not in best or w > best[ck][2]:
+        held = best.get(ck)
+        # equal weights: the lower pair, so that the question asked does not depend on edge order
+        if held is None or (w, pair_key(held[0], held[1])) > (held[2], pair_key(a, b)):
             best[ck] = (a, b, w)
     # one open review per record at most: strongest first, a pair whose record is already in a review
     # waits (a steward's answer changes the clusters, and the next run asks the next question)

@@ -57,6 +57,12 @@ class Score:
     probability: float
     contributions: list[Contribution] = field(default_factory=list)
 
+    @property
+    def evidence(self) -> float:
+        """The weight the compared fields contribute, without the prior: below zero only when the
+        records disagree, whereas a low ``weight`` may only mean that little could be compared."""
+        return self.weight - sum(c.weight for c in self.contributions if c.field == "prior")
+
     def level(self, field_name: str) -> str | None:
         for c in self.contributions:
             if c.field == field_name:
@@ -107,6 +113,8 @@ class MatchModel:
     token_tf: dict[str, float] = field(default_factory=dict)
     token_default: float = 1e-6
     token_ref: float = 1e-3
+    # how many records the term frequencies and the prior were counted over (0: not fitted)
+    fitted_records: int = 0
 
     # ---------------------------------------------------------------- construction / persistence
     @classmethod
@@ -126,6 +134,7 @@ class MatchModel:
             "token_tf": self.token_tf,
             "token_default": self.token_default,
             "token_ref": self.token_ref,
+            "fitted_records": self.fitted_records,
         }
 
     @classmethod
@@ -149,6 +158,7 @@ class MatchModel:
             tokens.update(ft.get("tokens") or ())
         if not n:
             return
+        self.fitted_records = n
         if self.settings.matches_per_record:
             self.prior = min(0.1, self.settings.matches_per_record / n)
         self.tf = {f: {v: c / n for v, c in cnt.items() if c >= min_count} for f, cnt in counters.items()}

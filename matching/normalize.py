@@ -34,6 +34,7 @@ from functools import lru_cache
 
 import phonenumbers
 import pycountry
+from rapidfuzz.distance import OSA
 from unidecode import unidecode
 
 # --------------------------------------------------------------------------------------------------
@@ -248,6 +249,10 @@ LEGAL_FAMILY: dict[str, str] = {
     "ltda": "br",
 }
 
+# "and" in the languages whose legal forms we peel ("GmbH u. Co. KG", "Muller et Fils"), so that
+# the "&" / "and" / "und" spellings of one name, and of its legal form, agree
+_CONJUNCTIONS = {"und": "and", "u": "and", "et": "and"}
+
 _NAME_STOPWORDS = frozenset({"the", "and", "of", "de", "la", "le", "les", "du", "der", "die", "das", "van"})
 
 
@@ -273,6 +278,21 @@ def split_legal_form(folded: str) -> tuple[str, str | None]:
     return " ".join(tokens), form
 
 
+# spelled-out legal forms long enough that one typo (two in a long word) cannot make them another word
+_TYPO_FORMS = {w: form for w, form in _LEGAL_FORMS.items() if " " not in w and len(w) >= 5}
+
+
+def _misspelt_form(token: str) -> str | None:
+    """The legal form a misspelt last token stands for ("Corporatioqn", "Incorported"), if any."""
+    if len(token) < 5:
+        return None
+    limit = 1 if len(token) < 8 else 2
+    for written, form in _TYPO_FORMS.items():
+        if OSA.distance(token, written, score_cutoff=limit) <= limit:
+            return form
+    return None
+
+
 @lru_cache(maxsize=200_000)
 def org_name(raw: str | None) -> tuple[str, str | None]:
     """Normalised organisation name without legal form, and the canonical legal form (or None).
@@ -280,11 +300,13 @@ def org_name(raw: str | None) -> tuple[str, str | None]:
     >>> org_name("The WEST CONSULTING L.L.C.")
     ('west consulting', 'llc')
     """
-    folded = fold(raw)
+    folded = " ".join(_CONJUNCTIONS.get(t, t) for t in fold(raw).split())
     if not folded:
         return "", None
-    # glue spelled-out single letters ("s a r l", "l l c") that survived as separate tokens
     rest, form = split_legal_form(folded)
+    *head, last = rest.split()
+    if form is None and head and (typo := _misspelt_form(last)):
+        rest, form = " ".join(head), typo
     if form is None:
         try:
             from cleanco import basename
@@ -614,10 +636,14 @@ STREET_ABBREVIATIONS: dict[str, str] = {
 }
 
 
+_GLUED_NUMBER = re.compile(r"([a-z]{3,})(\d)")
+
+
 @lru_cache(maxsize=200_000)
 def street(raw: str | None) -> str:
     """Folded street line with abbreviations expanded; 'strasse' glued words split consistently."""
-    text = fold(raw)
+    # a house number glued to its street ("Hauptstr.5", "Poelitzallee55") is split off, as typed apart
+    text = _GLUED_NUMBER.sub(r"\1 \2", fold(raw))
     if not text:
         return ""
     tokens = [STREET_ABBREVIATIONS.get(t, t) for t in text.split()]

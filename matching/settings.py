@@ -128,10 +128,24 @@ def _customer() -> MatchSettings:
             FieldSpec(
                 "address",
                 "address",
-                ["full", "street", "locality", "city", "else", "missing"],
+                ["full", "street", "locality", "city", "other_street", "else", "missing"],
                 {"street": 0.85, "city": 0.85},
-                prior_m={"full": 0.7, "street": 0.15, "locality": 0.06, "city": 0.04, "else": 0.05},
-                prior_u={"full": 1e-6, "street": 1e-5, "locality": 1e-4, "city": 1e-3, "else": 0.9989},
+                prior_m={
+                    "full": 0.7,
+                    "street": 0.15,
+                    "locality": 0.06,
+                    "city": 0.04,
+                    "other_street": 0.03,
+                    "else": 0.02,
+                },
+                prior_u={
+                    "full": 1e-6,
+                    "street": 1e-5,
+                    "locality": 1e-4,
+                    "city": 1e-3,
+                    "other_street": 1e-4,
+                    "else": 0.9988,
+                },
             ),
             FieldSpec(
                 "country",

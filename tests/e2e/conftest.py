@@ -153,10 +153,11 @@ def namesake_pairs(n: int, offset: int = 0) -> tuple[list[dict[str, Any]], list[
             {
                 "source_id": f"E{k}",
                 "name": name,
-                "tax_id": f"84-17{k:05d}",
+                # identifiers spread out: numbers one digit apart would read as typos of each other
+                "tax_id": f"84-{(k * 7919 + 1234567) % 10**7:07d}",
                 "website": f"{first}-{second}.com".lower(),
-                "phone": f"+1 611 993 {k:04d}",
-                "address_line1": f"{k} Main St",
+                "phone": f"+1 611 {(k * 37) % 800 + 200:03d} {(k * 7919) % 10**4:04d}",
+                "address_line1": f"{k + 1} {second} Street",
                 "city": "Austin",
                 "country": "US",
             }

@@ -103,8 +103,10 @@ def test_namesake_and_subsidiary_not_merged(settings):
 
 
 class _W:
+    """A pair score without a prior: its evidence is its weight."""
+
     def __init__(self, weight):
-        self.weight = weight
+        self.weight = self.evidence = weight
 
 
 def test_clustering_does_not_chain():
@@ -120,6 +122,61 @@ def test_clustering_does_not_chain():
         mean_weight=2,
     )
     assert [1, 2] in result.clusters and [3] in result.clusters
+
+
+def test_little_to_compare_is_no_objection_to_a_merge(settings):
+    """A support ticket (trade name and web domain) joins the ledger records it matches through one of
+    them, although against the legal entity's record it has only a loosely similar name to compare:
+    that pair weighs little, yet nothing in it disagrees."""
+    ledger = {"name": "Granite Partners AG", "tax_id": "DE136695976", "phone": "+49 351 4960 1234",
+              "address_line1": "Conradiplatz 5", "postal_code": "05030", "country": "DE"}  # fmt: skip
+    records = {
+        1: ledger,
+        2: {**ledger, "tax_id": "", "name": "Granite Partners Holding", "website": "granitepartners.de"},
+        3: {"name": "Granite Partners Holding", "email": "help@granitepartners.de"},
+    }
+    model = MatchModel.from_settings(settings)
+    feats = {k: features("customer", v) for k, v in records.items()}
+    weak = model.score(feats[1], feats[3])
+    assert weak.weight < settings.cluster_min_weight < weak.evidence
+    assert resolve_batch(records, settings, model=model).clusters == [[1, 2, 3]]
+
+
+def test_a_shared_identifier_is_not_held_back_as_ambiguous(settings):
+    """The ledger record also links, nearly as strongly, to a namesake's ticket (name and domain) that
+    its billing record cannot join; the billing record shares its street address, so the two are one
+    party whatever the ticket turns out to be."""
+    records = {
+        1: {"name": "Lopez LLC", "tax_id": "25-0277324", "phone": "+1 934 486 2520", "country": "US",
+            "address_line1": "4381 Fisher Cape Suite 605", "postal_code": "22893", "email": "ap@lopez.com"},
+        2: {"name": "Lopeni", "email": "ap@lopez.com", "address_line1": "4381 Fisher Cape Ste 605",
+            "postal_code": "22893", "country": "US"},
+        3: {"name": "Lopez", "website": "lopez.com"},
+    }  # fmt: skip
+    model = MatchModel.from_settings(settings)
+    clusters = resolve_batch(records, settings, model=model).clusters
+    assert any({1, 2} <= set(c) for c in clusters)
+
+
+def test_another_street_in_the_same_locality_is_not_a_disagreement(settings, model):
+    """A house number typed wrong (3351 for 33651) leaves the postal code and city agreeing: that
+    weighs for the pair, while another street in another town weighs against it."""
+    erp = org(
+        name="Kline & Williams Inc.",
+        address_line1="33651 Laura Gateway",
+        postal_code="60331",
+        city="Riosland",
+    )
+    typo = org(
+        name="Kline & Williams", address_line1="3351 Laura Gateway", postal_code="60331", city="Riosland"
+    )
+    moved = org(
+        name="Kline & Williams", address_line1="629 Henry Brook", postal_code="06199", city="New Ginaton"
+    )
+    near, far = model.score(erp, typo), model.score(erp, moved)
+    assert near.level("address") == "other_street" and far.level("address") == "else"
+    assert near.weight - far.weight > 10
+    assert not model.conflicts(near)
 
 
 def test_judgements_bind():
@@ -185,13 +242,13 @@ def test_em_recovers_known_parameters():
         "name": [0.6, 0.2, 0.1, 0.05, 0.05],
         "domain": [0.7, 0.1, 0.05, 0.15],
         "phone": [0.65, 0.25, 0.10],
-        "address": [0.5, 0.2, 0.1, 0.1, 0.1],
+        "address": [0.5, 0.2, 0.1, 0.1, 0.05, 0.05],
     }
     true_u = {
         "name": [0.01, 0.02, 0.05, 0.12, 0.80],
         "domain": [0.02, 0.01, 0.02, 0.95],
         "phone": [0.01, 0.02, 0.97],
-        "address": [0.005, 0.01, 0.03, 0.1, 0.855],
+        "address": [0.005, 0.01, 0.03, 0.1, 0.005, 0.85],
     }
     n, lam = 60_000, 0.2
     is_match = rng.random(n) < lam
@@ -213,6 +270,18 @@ def test_em_recovers_known_parameters():
     for f in settings.fields:
         got = [model.m[f.name][lv] for lv in f.levels if lv != "missing"]
         assert got == pytest.approx(true_m[f.name], abs=0.03)
+
+
+def test_u_from_random_pairs_discounts_the_duplicates_they_hold(settings):
+    """100 parties seen three times each, sharing a tax ID: a random pair is a duplicate about as
+    often as the prior says, and those hits must not pass for chance agreement of two parties."""
+    parties = [org(name=f"Party {i}", tax_id=f"DE{100000000 + 7919 * i}", country="DE") for i in range(100)]
+    records = [party for party in parties for _ in range(3)]
+    model = MatchModel.from_settings(settings)
+    model.fit_term_frequencies(records)
+    em.estimate_u(model, records, n_pairs=20_000)
+    assert model.u["tax_id"]["exact"] == pytest.approx(settings.field("tax_id").prior_u["exact"], rel=0.1)
+    assert model.level_weight("tax_id", "exact") > 15
 
 
 def test_refine_moves_parameters_towards_judgements(settings):

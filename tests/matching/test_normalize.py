@@ -17,6 +17,13 @@ from matching import normalize as nz
         ("Evergreen Mfg BV", "evergreen manufacturing", "bv"),
         ("Star Point Intl Svcs", "star point international services", None),
         ("Stone & Hoffman", "stone and hoffman", None),
+        ("Dehmel Point GmbH u. Co. KG", "dehmel point", "gmbh_co_kg"),
+        ("Muller et Fils SARL", "muller and fils", "sarl"),
+        ("Fisher Corporatioqn", "fisher", "corp"),
+        ("Wong Incorported", "wong", "inc"),
+        ("Lakeside Valley gLimited", "lakeside valley", "ltd"),
+        ("Squid Ink", "squid ink", None),
+        ("Star Limitless", "star limitless", None),
     ],
 )
 def test_org_name(raw, name, form):
@@ -25,6 +32,7 @@ def test_org_name(raw, name, form):
 
 def test_org_name_and_or_ampersand_agree():
     assert nz.org_name("Stone & Hoffman Ltd")[0] == nz.org_name("Stone and Hoffman Limited")[0]
+    assert nz.org_name("Kaester und Sohn GmbH") == nz.org_name("Kaester & Sohn GmbH")
 
 
 @pytest.mark.parametrize(
@@ -99,3 +107,9 @@ def test_persons():
     assert nz.birth_date("04/03/1980", "US") == "1980-04-03"
     assert nz.birth_date("3 April 1980") == "1980-04-03"
     assert nz.national_id("123-45-6789") == "123456789"
+
+
+def test_street_with_glued_house_number():
+    assert nz.street("Poelitzallee55") == nz.street("Pölitzallee 55") == "poelitzallee 55"
+    assert nz.house_number(nz.street("Hauptstr.5")) == "5"
+    assert nz.street("12a Main St") == "12a main street"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from matching import services
-from matching.models import Judgement, MatchRun, Verdict
+from matching.models import Judgement, MatchRun, ReviewTask, Verdict
 from mdm import golden as golden_service
 from mdm.choices import GoldenStatus
 from mdm.ingest import ingest_records
@@ -195,3 +195,58 @@ def test_candidates_from_the_key_index_are_the_pure_neighbourhood(crm):
             expected = neighbour_candidates(keys, index, sorts, settings.max_block, window=settings.window)
             assert found[pk] == expected - {pk}
             assert {held[0].pk, held[5].pk} <= found[pk] and len(found[pk]) < len(held)
+
+
+def test_incremental_mode_refits_the_model_as_the_domain_grows(crm, on_commit):
+    def add(start: int, stop: int, *, resolve: bool) -> None:
+        payloads = [
+            {"source_id": f"F{i}", "name": f"Filler {i} Trading", "country": "US"} for i in range(start, stop)
+        ]
+        with on_commit():
+            ingest_records(
+                system=crm, domain="customer", payloads=payloads, received_via="t", resolve=resolve
+            )
+
+    def fitted_records() -> int:
+        model = services.match_config("customer").model
+        return model["fitted_records"] if model else 0
+
+    add(0, services.MIN_RECORDS_TO_FIT - 1, resolve=False)
+    add(services.MIN_RECORDS_TO_FIT - 1, services.MIN_RECORDS_TO_FIT, resolve=True)
+    assert fitted_records() == services.MIN_RECORDS_TO_FIT
+    grown = int(services.REFIT_GROWTH * services.MIN_RECORDS_TO_FIT)
+    add(services.MIN_RECORDS_TO_FIT, grown - 2, resolve=False)
+    add(grown - 2, grown - 1, resolve=True)
+    assert fitted_records() == services.MIN_RECORDS_TO_FIT, "not refitted before the domain has grown enough"
+    add(grown - 1, grown, resolve=True)
+    assert fitted_records() == grown
+    batch()
+    assert fitted_records() == grown, "a batch run over an unchanged domain keeps the model"
+
+
+def test_incremental_reviews_follow_the_question_the_clustering_asks_now(crm, billing, on_commit):
+    """A review opened for a pair is superseded when a later record answers it: the new record
+    links to both sides, so the clustering no longer asks whether they are one party."""
+    city = {"city": "New York", "country": "US"}
+    people = [
+        (crm, "A", {"name": "Acme Widgets Inc.", "phone": "+1 212 555 0100", "address_line1": "1 Main Street",
+                    "postal_code": "10001", **city}),
+        (billing, "B", {"name": "Acme Widgets", "email": "billing@acme.com", **city}),
+        (crm, "C", {"name": "Acme Widgets", "phone": "+1 212 555 0100", "website": "acme.com", **city}),
+    ]  # fmt: skip
+    asked = []
+    for system, source_id, attributes in people:
+        with on_commit():
+            payload = {"source_id": source_id, **attributes}
+            ingest_records(system=system, domain="customer", payloads=[payload], received_via="t")
+        asked.append(
+            set(
+                ReviewTask.objects.filter(status=ReviewTask.Status.OPEN).values_list(
+                    "left__source_id", "right__source_id"
+                )
+            )
+        )
+    assert asked[1] == {("A", "B")}, "A and B alone are a steward's question"
+    assert asked[2] == set(), "C answers it"
+    assert ReviewTask.objects.filter(status=ReviewTask.Status.SUPERSEDED).count() == 1
+    assert SourceRecord.objects.values("golden_id").distinct().count() == 1
