@@ -625,25 +625,59 @@ def _reconcile(
 
 def _store_all_keys(domain: str, records: dict[int, dict[str, Any]]) -> None:
     BlockingKey.objects.filter(domain=domain).delete()
-    batch: list[BlockingKey] = []
-    for pk, features in records.items():
-        batch.extend(_key_rows(domain, pk, blocking_keys(domain, features)))
-        if len(batch) >= 20000:
-            BlockingKey.objects.bulk_create(batch)
-            batch = []
-    BlockingKey.objects.bulk_create(batch)
+    rows = (
+        (domain, key, pk, order)
+        for pk, features in records.items()
+        for keys in (blocking_keys(domain, features),)
+        for order in (sort_key(keys),)
+        for key in set(keys)
+    )
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY: a batch run writes every key of the domain (1.4 million at 100,000 records), and
+            # building model objects for bulk_create took most of its 96 s.
+            columns = "(domain, key, record_id, sort)"
+            with cursor.cursor.copy(f"COPY {_TABLE} {columns} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            BlockingKey.objects.bulk_create(
+                (BlockingKey(domain=d, key=k, record_id=pk, sort=order) for d, k, pk, order in rows),
+                batch_size=20000,
+            )
         # The domain's keys were just rewritten: without fresh statistics the planner takes a
         # neighbourhood scan for a few rows and sorts a whole oversized block (20 ms instead of 0.1).
-        cursor.execute(f"ANALYZE {BlockingKey._meta.db_table}")
+        cursor.execute(f"ANALYZE {_TABLE}")
 
 
 def _replace_reviews(domain: str, reviews: list[tuple[int, int, Any]]) -> None:
+    """Supersede the domain's open reviews with these, in bulk (one by one took 54 s for 8,000)."""
     ReviewTask.objects.filter(domain=domain, status=ReviewTask.Status.OPEN).update(
         status=ReviewTask.Status.SUPERSEDED
     )
-    for a, b, score in reviews:
-        _open_review(domain, a, b, score)
+    pairs = list({tuple(sorted((a, b))): score for a, b, score in reviews}.items())
+    for start in range(0, len(pairs), 2000):
+        chunk = pairs[start : start + 2000]
+        ids = {x for (left, right), _ in chunk for x in (left, right)}
+        judged = set(Judgement.objects.filter(left__in=ids, right__in=ids).values_list("left", "right"))
+        golden_of = {
+            pk: str(golden_id)
+            for pk, golden_id in SourceRecord.objects.filter(pk__in=ids).values_list("pk", "golden_id")
+        }
+        urgent = customers_with_open_contract(golden_of.values())
+        ReviewTask.objects.bulk_create(
+            ReviewTask(
+                domain=domain,
+                left_id=left,
+                right_id=right,
+                score=score.weight,
+                probability=score.probability,
+                explanation=score.to_dict(),
+                impact=int(golden_of.get(left) in urgent or golden_of.get(right) in urgent),
+            )
+            for (left, right), score in chunk
+            if (left, right) not in judged
+        )
 
 
 def search(domain: str, attributes: dict[str, Any], *, limit: int = 5) -> list[dict[str, Any]]:

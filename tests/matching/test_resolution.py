@@ -250,3 +250,29 @@ def test_incremental_reviews_follow_the_question_the_clustering_asks_now(crm, bi
     assert asked[2] == set(), "C answers it"
     assert ReviewTask.objects.filter(status=ReviewTask.Status.SUPERSEDED).count() == 1
     assert SourceRecord.objects.values("golden_id").distinct().count() == 1
+
+
+def test_a_batch_run_replaces_open_reviews_but_never_asks_a_judged_pair(crm, erp):
+    from matching.features import features
+    from matching.model import MatchModel
+    from matching.settings import default_settings
+    from mdm.choices import Domain
+
+    a, b, c = (load(crm, s, name=f"Acme {s}") for s in "ABC")
+    for r in (a, b, c):
+        golden_service.create_golden("customer", [r], reason="t")
+    a.refresh_from_db()
+    GoldenRecord.objects.create(
+        domain=Domain.CONTRACT, customer_id=a.golden_id, attributes={"status": "active"}
+    )
+    old = ReviewTask.objects.create(domain="customer", left=b, right=c, score=1, probability=0.5)
+    Judgement.objects.create(domain="customer", left=b, right=c, verdict=Verdict.NO_MATCH)
+    model = MatchModel.from_settings(default_settings("customer"))
+    score = model.score(features("customer", a.attributes), features("customer", b.attributes))
+    services._replace_reviews("customer", [(b.pk, a.pk, score), (c.pk, b.pk, score)])
+    old.refresh_from_db()
+    assert old.status == ReviewTask.Status.SUPERSEDED
+    opened = ReviewTask.objects.get(status=ReviewTask.Status.OPEN)
+    assert (opened.left_id, opened.right_id) == (a.pk, b.pk), "the judged pair is not asked again"
+    assert opened.impact == 1, "A's customer has an open contract"
+    assert opened.explanation == score.to_dict()
