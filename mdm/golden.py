@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -106,18 +106,25 @@ def _refresh_review_impact(customer_ids: Iterable[Any]) -> None:
 def _write_xref(records: list[SourceRecord], reason: str, user: Any) -> None:
     """Save the golden of each record, with a history row each.
 
-    One UPDATE per golden record: Django's bulk_update builds a CASE per row and costs several
-    times more here (measured on 2,000 records).
+    One UPDATE per record through executemany (pipelined on PostgreSQL): an ORM update per golden
+    record took 15 of a batch run's 100 s at 24,705 records, and Django's bulk_update builds a CASE
+    per row and costs more still.
     """
-    by_golden: dict[Any, list[int]] = {}
+    if not records:
+        return
+    now = timezone.now()
+    golden, updated = SourceRecord._meta.get_field("golden"), SourceRecord._meta.get_field("updated_at")
     for record in records:
-        by_golden.setdefault(record.golden_id, []).append(record.pk)
-    for golden_id, pks in by_golden.items():
-        SourceRecord.objects.filter(pk__in=pks).update(golden_id=golden_id, updated_at=timezone.now())
-    if records:
-        SourceRecord.history.bulk_history_create(
-            records, update=True, default_user=user, default_change_reason=reason
+        record.updated_at = now
+    stamp = updated.get_db_prep_value(now, connection)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {SourceRecord._meta.db_table} SET golden_id = %s, updated_at = %s WHERE id = %s",
+            [(golden.get_db_prep_value(r.golden_id, connection), stamp, r.pk) for r in records],
         )
+    SourceRecord.history.bulk_history_create(
+        records, update=True, default_user=user, default_change_reason=reason
+    )
 
 
 def link_records(
