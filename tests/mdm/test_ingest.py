@@ -32,6 +32,22 @@ def test_new_record_is_created_placed_and_keyed(crm, ingest):
     assert BlockingKey.objects.filter(record=record).exists()
 
 
+def test_text_that_needs_escaping_survives_a_bulk_write(crm, ingest):
+    """Several records at once go through the bulk insert (one array per column on PostgreSQL):
+    quotes, backslashes, commas, braces and non-Latin letters come back exactly as sent."""
+    names = ['Müller "Quoted" & Söhne', "Back\\slash, {Braces} Ltd", "Ωmega 'Single' Co; NULL"]
+    blank = {"tax_id": "", "website": ""}  # nothing shared: each record keeps its own golden record
+    payloads = [{**ACME, **blank, "source_id": f"E{i}", "name": name} for i, name in enumerate(names)]
+    report = ingest(crm, "customer", *payloads)
+    assert report.counts["created"] == len(names)
+    for i, name in enumerate(names):
+        record = SourceRecord.objects.get(system=crm, source_id=f"E{i}")
+        assert record.raw["name"] == name
+        assert record.attributes["name"] == name
+        assert record.history.latest().attributes["name"] == name
+        assert record.golden.name == name
+
+
 def test_same_payload_twice_changes_nothing(crm, ingest):
     ingest(crm, "customer", ACME)
     record = SourceRecord.objects.get(source_id="001A")
