@@ -8,9 +8,18 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from matching import services
 from mdm.apikeys import issue_key
 from mdm.ingest import IngestReport, ingest_records
 from mdm.models import SourceSystem
+
+
+@pytest.fixture(autouse=True)
+def _fresh_match_caches() -> None:
+    """Matching keeps settings, model and domain sizes per process; a test's rolled-back database
+    must not reach the next test through them."""
+    services._loaded.clear()
+    services._counted.clear()
 
 
 @pytest.fixture
