@@ -153,6 +153,8 @@ def _load(paths: dict[str, Path], workers: int) -> None:
     print(f"batch resolution {where} {resolve_seconds:.0f}s: {out.getvalue().strip()}")
     seconds = MatchRun.objects.latest("started_at").stats.get("seconds", {})
     print(f"  engine phases (s): {seconds}")
+    # the rest of the run: golden records with history, blocking keys, review tasks
+    print(f"  settling {resolve_seconds - seconds.get('total', 0):.0f}s")
     print(f"end to end {ingest_seconds + resolve_seconds:.0f}s for {held} records")
 
 
