@@ -16,8 +16,19 @@ DATA = ROOT.parent / "shared" / "bench" / "customers"
 SYSTEMS = ("erp", "crm", "billing", "support")
 
 
+def _ensure_database(url: str) -> None:
+    """Create the benchmark's PostgreSQL database when it does not exist yet."""
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def fresh_hub(database_url: str | None, *, keep: bool = False) -> Path:
-    """Point Django at a new, migrated database (SQLite in a temp folder unless a URL is given).
+    """Point Django at a new, migrated database (SQLite in a temp folder unless a PostgreSQL URL is
+    given; that database is created if it does not exist).
 
     With `keep`, the database at the URL keeps what it holds (it is only migrated).
     """
@@ -26,6 +37,7 @@ def fresh_hub(database_url: str | None, *, keep: bool = False) -> Path:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
     if database_url:
+        _ensure_database(database_url)
         os.environ["DATABASE_URL"] = database_url
     import django
 

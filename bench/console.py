@@ -26,16 +26,6 @@ from bench._hub import fresh_hub
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/mdm_bench_console"
 
 
-def ensure_database(url: str) -> None:
-    """Create the benchmark's PostgreSQL database when it does not exist yet."""
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def fill(records: int, tasks: int) -> None:
     """`records` customer source records over records/2 golden records, contracts, and open review tasks."""
     from django.db import connection
@@ -148,7 +138,6 @@ def main() -> None:
 
     os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
     os.environ.pop("REDIS_URL", None)
-    ensure_database(args.database_url)
     fresh_hub(args.database_url)
 
     from django.contrib.auth import get_user_model

@@ -30,15 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._hub import DATA, ROOT, SYSTEMS, fresh_hub
 
 
-def _ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def _ingest() -> int:
     from django.core.management import call_command
 
@@ -119,7 +110,6 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--keep", action="store_true", help="look-ups only, against what the database holds")
     args = parser.parse_args()
-    _ensure_database(args.database_url)
     fresh_hub(args.database_url, keep=args.keep)
     if not args.keep:
         _ingest()

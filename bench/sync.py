@@ -28,7 +28,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._hub import ROOT, fresh_hub
-from bench.ingest import _ensure_database
 
 # What each stand-in receives when the hub writes a customer back: (method, path pattern).
 WRITES = {
@@ -209,7 +208,6 @@ def main() -> None:
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/11")
     parser.add_argument("--resolve", action="store_true", help="resolve inbound records into golden records")
     args = parser.parse_args()
-    _ensure_database(args.database_url)
     os.environ["REDIS_URL"] = args.broker
     fresh_hub(args.database_url)
     inbound(args.records, resolve=args.resolve)
