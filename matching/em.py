@@ -156,6 +156,9 @@ def fit(
     if len(feats) < min_records:
         return {"skipped": f"fewer than {min_records} records: priors kept"}
     estimate_u(model, feats, seed=seed)
+    if not model.settings.em_iterations:
+        # the candidate pairs' level matrix is EM's input only: 300,000 pairs cost seconds per run
+        return {"skipped": "em_iterations is 0: prior m kept"}
     pair_list = list(pairs)
     if len(pair_list) < min_pairs:
         return {"skipped": f"fewer than {min_pairs} candidate pairs: prior m kept"}

@@ -284,6 +284,32 @@ def test_u_from_random_pairs_discounts_the_duplicates_they_hold(settings):
     assert model.level_weight("tax_id", "exact") > 15
 
 
+def test_fit_runs_em_only_when_asked():
+    """With em_iterations 0 (the default) m keeps the settings' priors and EM is not fed; with
+    iterations it moves m towards what the candidate pairs show."""
+    rng = random.Random(5)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    parties = [
+        org(
+            name="".join(rng.choices(letters, k=9)), phone=f"+4930{rng.randrange(10**7, 10**8)}", country="DE"
+        )
+        for _ in range(600)
+    ]
+    records = dict(enumerate(party for party in parties for _ in range(3)))
+    pairs = [(3 * i + a, 3 * i + b) for i in range(600) for a, b in ((0, 1), (0, 2), (1, 2))]
+    pairs += [(3 * i, 3 * ((i + 300) % 600)) for i in range(600)]  # and as many non-matches
+    off = default_settings("customer")
+    model = MatchModel.from_settings(off)
+    info = em.fit(model, records, pairs, min_pairs=100)
+    assert "skipped" in info and model.m == MatchModel.from_settings(off).m
+    on = default_settings("customer")
+    on.em_iterations, on.em_pseudo_count = 50, 1.0
+    model = MatchModel.from_settings(on)
+    info = em.fit(model, records, pairs, min_pairs=100)
+    assert info["em_pairs"] == len(pairs) and info["iterations"] > 0
+    assert model.m["phone"]["exact"] > on.field("phone").prior_m["exact"] + 0.1
+
+
 def test_refine_moves_parameters_towards_judgements(settings):
     m = MatchModel.from_settings(settings)
     before = m.level_weight("country", "else")
