@@ -18,6 +18,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from mdm import golden as golden_service
+from mdm.gcpause import gc_paused
 from mdm.models import GoldenRecord, SourceRecord
 from mdm.reference import canonical_code
 from mdm.selectors import customers_with_open_contract
@@ -463,31 +464,34 @@ def _held_records(domain: str) -> tuple[dict[int, dict[str, Any]], dict[int, str
 def _prepare_batch(run: MatchRun) -> int:
     """Fix the run's model, store its candidate pairs as shards; the number of shards."""
     domain = run.domain
-    config = match_config(domain)
-    match_settings, model = load_settings(config)
+    # before the collector pauses: normalisers raise and catch exceptions (phone parsing), whose
+    # tracebacks form cycles that only the collector frees
     ensure_features(SourceRecord.objects.filter(domain=domain, features={}).select_related("system"))
-    records, _ = _held_records(domain)
-    # a batch run reads every record anyway: it refits whenever the domain has changed size
-    fit = len(records) >= MIN_RECORDS_TO_FIT and (model is None or model.fitted_records != len(records))
-    if fit:
-        model = None
-    elif model is None:
-        model = MatchModel.from_settings(match_settings)
-    prepared = prepare_batch(records, match_settings, model=model)
-    if fit:
-        _store_model(config, prepared.model)
-    size = django_settings.MDM_BATCH_SHARD_PAIRS
-    # In record order a shard's pairs share their first records, so each shard loads fewer features:
-    # on the benchmark set 2 loads a record instead of 9 in blocking order.
-    pairs = sorted(prepared.pairs)
-    shards = [pairs[start : start + size] for start in range(0, len(pairs), size)] or [[]]
-    MatchShard.objects.bulk_create(
-        MatchShard(run=run, index=index, pairs=chunk) for index, chunk in enumerate(shards)
-    )
-    scoring = {"settings": match_settings.to_dict(), "model": prepared.model.to_dict()}
-    stats = {**prepared.stats, "shards": len(shards), "prepared_at": time.time()}
-    MatchRun.objects.filter(pk=run.pk).update(scoring=scoring, stats=stats, progress=0.1)
-    return len(shards)
+    with gc_paused():
+        config = match_config(domain)
+        match_settings, model = load_settings(config)
+        records, _ = _held_records(domain)
+        # a batch run reads every record anyway: it refits whenever the domain has changed size
+        fit = len(records) >= MIN_RECORDS_TO_FIT and (model is None or model.fitted_records != len(records))
+        if fit:
+            model = None
+        elif model is None:
+            model = MatchModel.from_settings(match_settings)
+        prepared = prepare_batch(records, match_settings, model=model)
+        if fit:
+            _store_model(config, prepared.model)
+        size = django_settings.MDM_BATCH_SHARD_PAIRS
+        # In record order a shard's pairs share their first records, so each shard loads fewer features:
+        # on the benchmark set 2 loads a record instead of 9 in blocking order.
+        pairs = sorted(prepared.pairs)
+        shards = [pairs[start : start + size] for start in range(0, len(pairs), size)] or [[]]
+        MatchShard.objects.bulk_create(
+            MatchShard(run=run, index=index, pairs=chunk) for index, chunk in enumerate(shards)
+        )
+        scoring = {"settings": match_settings.to_dict(), "model": prepared.model.to_dict()}
+        stats = {**prepared.stats, "shards": len(shards), "prepared_at": time.time()}
+        MatchRun.objects.filter(pk=run.pk).update(scoring=scoring, stats=stats, progress=0.1)
+        return len(shards)
 
 
 def _scoring_of(run: MatchRun) -> tuple[MatchSettings, MatchModel]:
@@ -503,6 +507,7 @@ def _features_of(record_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     return found
 
 
+@gc_paused()
 def score_shard(run_id: int, index: int) -> bool:
     """Score one shard of a batch run's pairs; True when it was the last and the run may settle.
 
@@ -539,6 +544,7 @@ def _claim_settling(run_id: int) -> bool:
         return True
 
 
+@gc_paused()
 def settle_batch_run(run_id: int) -> None:
     """Cluster the scored edges of a batch run and make golden records and review tasks follow."""
     with _failing(run_id):
