@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from . import planner_stats
 from .choices import Outcome, QuarantineStatus
 from .models import QuarantinedRecord, SourceRecord, SourceSystem
 from .schemas import SCHEMAS, Errors, describe, validate
@@ -189,6 +190,7 @@ def _ingest_chunk(
         if to_create:
             keys = [f"{domain}:{system.code}:{source_id}" for source_id in to_create]
             transaction.on_commit(lambda: replay_waiting(keys))
+    planner_stats.wrote(SourceRecord, len(to_create))
     return report
 
 

@@ -9,6 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from matching import services
+from mdm import planner_stats
 from mdm.apikeys import issue_key
 from mdm.ingest import IngestReport, ingest_records
 from mdm.models import SourceSystem
@@ -16,10 +17,12 @@ from mdm.models import SourceSystem
 
 @pytest.fixture(autouse=True)
 def _fresh_match_caches() -> None:
-    """Matching keeps settings, model and domain sizes per process; a test's rolled-back database
-    must not reach the next test through them."""
+    """Matching keeps settings, model and domain sizes per process, and writers count the rows they
+    wrote per table; a test's rolled-back database must not reach the next test through them."""
     services._loaded.clear()
     services._counted.clear()
+    planner_stats._since.clear()
+    planner_stats._unchecked.clear()
 
 
 @pytest.fixture
