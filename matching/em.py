@@ -53,7 +53,9 @@ def estimate_u(
 ) -> None:
     """Set ``model.u`` from level frequencies among random pairs (or a given level matrix)."""
     if gamma is None:
-        values = list(feats.values()) if isinstance(feats, Mapping) else list(feats)
+        # in record order: the sample, and so the run, must not depend on the order a database
+        # happened to return the records in
+        values = [feats[k] for k in sorted(feats)] if isinstance(feats, Mapping) else list(feats)
         if len(values) < 2:
             return
         rng = random.Random(seed)

@@ -310,6 +310,25 @@ def test_fit_runs_em_only_when_asked():
     assert model.m["phone"]["exact"] > on.field("phone").prior_m["exact"] + 0.1
 
 
+def test_u_does_not_depend_on_the_order_records_arrive_in(settings):
+    """A database returns rows in no fixed order: the same records must give the same model."""
+    rng = random.Random(11)
+    records = {
+        rid: org(
+            name=f"Firm {rng.randrange(300)}", country=rng.choice(["DE", "FR", "NL"]), phone=f"+4930{rid:07d}"
+        )
+        for rid in range(400)
+    }
+    shuffled = list(records.items())
+    rng.shuffle(shuffled)
+    fitted = []
+    for order in (records, dict(shuffled)):
+        model = MatchModel.from_settings(settings)
+        em.estimate_u(model, order, n_pairs=5_000)
+        fitted.append(model.u)
+    assert fitted[0] == fitted[1]
+
+
 def test_refine_moves_parameters_towards_judgements(settings):
     m = MatchModel.from_settings(settings)
     before = m.level_weight("country", "else")
