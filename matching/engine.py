@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from matching import em
 from matching.blocking import blocking_keys, candidate_pairs, family_of
@@ -71,6 +71,16 @@ def _as_features(domain: str, record: Mapping[str, Any]) -> dict[str, Any]:
     return features(domain, record)
 
 
+class PairVerdict(NamedTuple):
+    """What clustering needs of a scored pair. A ``Score`` with its explanation takes about twenty
+    times the memory; it is rebuilt (``_Scorer.explain``) only for the pairs a decision shows."""
+
+    weight: float
+    evidence: float
+    conflicting: bool  # a hard conflict, unless a steward must-linked the pair
+    identified: bool  # the two share an identifier (see ``shares_identifier``)
+
+
 class _Scorer:
     """Memoised pair scoring and conflict test over a fixed set of feature dicts."""
 
@@ -78,20 +88,24 @@ class _Scorer:
         self.model = model
         self.feats = feats
         self.must = must
-        self.cache: dict[tuple[int, int], Score] = {}
+        self.cache: dict[tuple[int, int], PairVerdict] = {}
 
-    def score(self, a: int, b: int) -> Score:
+    def explain(self, a: int, b: int) -> Score:
         k = pair_key(a, b)
-        s = self.cache.get(k)
-        if s is None:
-            s = self.model.score(self.feats[k[0]], self.feats[k[1]])
-            self.cache[k] = s
-        return s
+        return self.model.score(self.feats[k[0]], self.feats[k[1]])
 
-    def conflict(self, a: int, b: int, s: Score) -> bool:
-        if pair_key(a, b) in self.must:
-            return False
-        return bool(self.model.conflicts(s)) or parent_conflict(self.feats[a], self.feats[b])
+    def score(self, a: int, b: int) -> PairVerdict:
+        k = pair_key(a, b)
+        v = self.cache.get(k)
+        if v is None:
+            s = self.explain(*k)
+            conflicting = bool(self.model.conflicts(s)) or parent_conflict(self.feats[k[0]], self.feats[k[1]])
+            v = PairVerdict(s.weight, s.evidence, conflicting, shares_identifier(s))
+            self.cache[k] = v
+        return v
+
+    def conflict(self, a: int, b: int, s: PairVerdict) -> bool:
+        return s.conflicting and pair_key(a, b) not in self.must
 
 
 # a record carrying none of these identifies its party by name, domain and country alone
@@ -230,7 +244,7 @@ def settle_batch(
     *,
     must_link: Iterable[tuple[int, int]] = (),
     cannot_link: Iterable[tuple[int, int]] = (),
-    memo: dict[tuple[int, int], Score] | None = None,
+    memo: dict[tuple[int, int], PairVerdict] | None = None,
 ) -> BatchResult:
     """From the scored edges to clusters and review tasks: ambiguity, clustering, review choice."""
     t_score = time.perf_counter()
@@ -267,7 +281,7 @@ def settle_batch(
         cannot_link=cannot,
         ambiguity_margin=settings.ambiguity_margin,
         ambiguous=ambiguous,
-        identified=lambda a, b: shares_identifier(scorer.score(a, b)),
+        identified=lambda a, b: scorer.score(a, b).identified,
     )
     cluster_of = {rid: i for i, members in enumerate(result.clusters) for rid in members}
     refused_weak = {pair_key(a, b) for a, b, why in result.refused if why in ("weak_link", "ambiguous")}
@@ -320,7 +334,7 @@ def settle_batch(
         else:
             review_kinds["refused"] += 1
         in_review.update((a, b))
-        reviews.append((a, b, scorer.score(a, b)))
+        reviews.append((a, b, scorer.explain(a, b)))
     t_end = time.perf_counter()
     seconds = {**prepared.stats["seconds"], "clustering": round(t_end - t_score, 3)}
     stats = {
@@ -363,7 +377,7 @@ def resolve_one(
 
     for cid in all_feats:
         if cid != record_id and pair_key(record_id, cid) in must:
-            s = scorer.score(record_id, cid)
+            s = scorer.explain(record_id, cid)
             key = cluster_of.get(cid, f"record:{cid}")
             return Decision("link", key, s, cid, {"reason": "must_link", **s.to_dict()})
 
@@ -386,13 +400,13 @@ def resolve_one(
         verdict = rivalry(strong, scorer, settings)
         if verdict:
             m_best = strong[0][0]
-            s_best = scorer.score(record_id, m_best)
+            s_best = scorer.explain(record_id, m_best)
             if verdict == "undecidable":
                 return Decision("new", explanation={"reason": verdict, **s_best.to_dict()})
             return Decision("review", None, s_best, m_best, {"reason": verdict, **s_best.to_dict()})
 
-    linked: list[tuple[str, int, Score, list[int]]] = []
-    review: tuple[int, Score] | None = None
+    linked: list[tuple[str, int, PairVerdict, list[int]]] = []
+    review: int | None = None
     merge_kw = {
         "cannot": cannot,
         "min_weight": settings.cluster_min_weight,
@@ -413,8 +427,8 @@ def resolve_one(
                 )
                 if alone.ok and not together.ok:
                     # two incompatible clusters claim the record about equally: a steward decides
-                    first = linked[0]
-                    return Decision("review", None, first[2], first[1], first[2].to_dict())
+                    s_first = scorer.explain(record_id, linked[0][1])
+                    return Decision("review", None, s_first, linked[0][1], s_first.to_dict())
             check = check_merge(
                 [record_id] + [x for _, _, _, ms in linked for x in ms],
                 members,
@@ -435,17 +449,13 @@ def resolve_one(
             and not scorer.conflict(record_id, m_best, s_best)
             and pair_key(record_id, m_best) not in cannot
         ):
-            review = (m_best, s_best)
+            review = m_best
     if linked:
-        key, m_best, s_best, _ = linked[0]
-        return Decision(
-            "link",
-            key,
-            s_best,
-            m_best,
-            s_best.to_dict(),
-            merge_clusters=[k for k, _, _, _ in linked[1:]],
-        )
+        key, m_best, _, _ = linked[0]
+        s_best = scorer.explain(record_id, m_best)
+        merge_clusters = [k for k, _, _, _ in linked[1:]]
+        return Decision("link", key, s_best, m_best, s_best.to_dict(), merge_clusters=merge_clusters)
     if review is not None:
-        return Decision("review", None, review[1], review[0], review[1].to_dict())
+        s_review = scorer.explain(record_id, review)
+        return Decision("review", None, s_review, review, s_review.to_dict())
     return Decision("new")

@@ -450,6 +450,12 @@ def test_sparse_record_between_namesakes_goes_to_review(settings, model):
     assert [4] in result.clusters  # neither namesake may claim it
     assert result.stats["ambiguous_records"] == 1
     assert sum(4 in (a, b) for a, b, _ in result.reviews) == 1
+    # clustering keeps compact verdicts; a review carries the pair's whole explanation
+    (a, b, explained), *_ = (r for r in result.reviews if 4 in r[:2])
+    assert explained.weight == pytest.approx(
+        result.model.score(features("customer", recs[a]), features("customer", recs[b])).weight
+    )
+    assert [c.field for c in explained.contributions][:3] == ["prior", "name", "domain"]
     # the same rule, one record at a time
     feats = {r: features("customer", a) for r, a in recs.items()}
     held = {r: f for r, f in feats.items() if r != 4}
