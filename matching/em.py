@@ -142,7 +142,7 @@ def expectation_maximisation(
 def fit(
     model: MatchModel,
     feats: Mapping[int, dict[str, Any]],
-    pairs: Iterable[tuple[int, int]],
+    pairs: np.ndarray,
     *,
     max_pairs: int = 300_000,
     seed: int = 7,
@@ -161,11 +161,11 @@ def fit(
     if not model.settings.em_iterations:
         # the candidate pairs' level matrix is EM's input only: 300,000 pairs cost seconds per run
         return {"skipped": "em_iterations is 0: prior m kept"}
-    pair_list = list(pairs)
-    if len(pair_list) < min_pairs:
+    if len(pairs) < min_pairs:
         return {"skipped": f"fewer than {min_pairs} candidate pairs: prior m kept"}
-    if len(pair_list) > max_pairs:
-        pair_list = random.Random(seed).sample(pair_list, max_pairs)
+    if len(pairs) > max_pairs:
+        pairs = pairs[np.random.default_rng(seed).choice(len(pairs), max_pairs, replace=False)]
+    pair_list = pairs.tolist()
     gamma = level_matrix(model, ((feats[a], feats[b]) for a, b in pair_list))
     info = expectation_maximisation(
         model,

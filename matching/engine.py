@@ -32,8 +32,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
+import numpy as np
+
 from matching import em
-from matching.blocking import blocking_keys, candidate_pairs, family_of
+from matching.blocking import blocking_keys, candidate_pairs, family_of, pair_rows
 from matching.cluster import check_merge, cluster, pair_key, parent_conflict
 from matching.features import features
 from matching.model import MatchModel, Score
@@ -151,7 +153,7 @@ class PreparedBatch:
     """A batch run up to its candidate pairs: features, pairs and the model to score them with."""
 
     feats: dict[int, dict[str, Any]]
-    pairs: list[tuple[int, int]]
+    pairs: np.ndarray  # rows (a, b), a < b, sorted
     model: MatchModel
     stats: dict[str, Any]
 
@@ -165,7 +167,7 @@ def prepare_batch(
     keys = {rid: blocking_keys(settings.domain, f) for rid, f in feats.items()}
     t_feats = time.perf_counter()
     block_stats: dict[str, Any] = {}
-    pairs = list(candidate_pairs(keys, settings.max_block, window=settings.window, stats=block_stats))
+    pairs = candidate_pairs(keys, settings.max_block, window=settings.window, stats=block_stats)
     t_block = time.perf_counter()
     fit_info: dict[str, Any] = {}
     if model is None:
@@ -230,7 +232,7 @@ def resolve_batch(
     started = time.perf_counter()
     # One memo for scoring and settling: clustering asks again for most of the scored pairs.
     memo = _Scorer(prepared.model, prepared.feats, set())
-    edges = score_pairs(memo.score, prepared.pairs, settings.lower_threshold)
+    edges = score_pairs(memo.score, pair_rows(prepared.pairs), settings.lower_threshold)
     prepared.stats["seconds"]["scoring"] = round(time.perf_counter() - started, 3)
     return settle_batch(
         prepared, edges, settings, must_link=must_link, cannot_link=cannot_link, memo=memo.cache

@@ -298,6 +298,7 @@ def test_fit_runs_em_only_when_asked():
     records = dict(enumerate(party for party in parties for _ in range(3)))
     pairs = [(3 * i + a, 3 * i + b) for i in range(600) for a, b in ((0, 1), (0, 2), (1, 2))]
     pairs += [(3 * i, 3 * ((i + 300) % 600)) for i in range(600)]  # and as many non-matches
+    pairs = np.array(pairs)
     off = default_settings("customer")
     model = MatchModel.from_settings(off)
     info = em.fit(model, records, pairs, min_pairs=100)
@@ -377,12 +378,17 @@ def test_blocking_recall_on_labelled_sample():
     recs, ent = _load_sample(400)
     keys = {r: blocking_keys("customer", features("customer", a)) for r, a in recs.items()}
     stats = {}
-    pairs = candidate_pairs(keys, 50, window=10, stats=stats)
+    found = candidate_pairs(keys, 50, window=10, stats=stats)
+    assert (found[:, 0] < found[:, 1]).all(), "a < b in every pair"
+    codes = found[:, 0] * (max(recs) + 1) + found[:, 1]
+    assert (np.diff(codes) > 0).all(), "each pair once, sorted by (a, b)"
+    assert stats["pairs"] == len(found) == sum(stats["by_family"].values())
+    pairs = {(a, b) for a, b in found.tolist()}
     truth = _true_pairs(ent)
     assert len(truth & pairs) / len(truth) >= 0.97
     assert len(pairs) < 40 * len(recs)  # near-linear, not all pairs
     # oversized blocks are sub-blocked, not dropped
-    tiny = candidate_pairs(keys, 3, window=2, stats=stats)
+    tiny = {(a, b) for a, b in candidate_pairs(keys, 3, window=2, stats=stats).tolist()}
     assert stats["oversized_count"] > 0 and stats["sub_blocked_pairs"] > 0
     assert len(truth & tiny) / len(truth) >= 0.85
 
