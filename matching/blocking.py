@@ -190,7 +190,7 @@ def candidate_pairs(
             for i in range(n - 1):
                 a = ms[i]
                 codes.extend([a * size + b if a < b else b * size + a for b in ms[i + 1 : i + 1 + window]])
-        origins.extend(bytes([family]) * (len(codes) - before))
+        origins.frombytes(bytes([family]) * (len(codes) - before))
     shared = sum(1 for v in blocks.values() if len(v) > 1)
     blocks.clear()  # before deduplicating, which needs about 27 bytes a gathered pair
     order.clear()
@@ -211,11 +211,7 @@ def candidate_pairs(
             }
         )
     record = np.asarray(ids, dtype=np.int64)
-    return (
-        np.stack([record[unique // size], record[unique % size]], axis=1)
-        if size
-        else np.zeros((0, 2), np.int64)
-    )
+    return np.stack([record[unique // size], record[unique % size]], axis=1)
 
 
 def pair_rows(pairs: np.ndarray, chunk: int = 100_000) -> Iterator[list[int]]:
