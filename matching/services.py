@@ -20,6 +20,7 @@ from django.utils import timezone
 from mdm import golden as golden_service
 from mdm import planner_stats
 from mdm.gcpause import gc_paused
+from mdm.ingest import chunked
 from mdm.models import GoldenRecord, SourceRecord
 from mdm.reference import canonical_code
 from mdm.selectors import customers_with_open_contract
@@ -44,6 +45,7 @@ MIN_RECORDS_TO_FIT = 1000
 # modes 0.946), 1.25 keeps it within a fifth (0.970) for about a dozen fits of a few seconds.
 REFIT_GROWTH = 1.25
 SHARDS_PER_INSERT = 4
+FEATURE_CHUNK = 2000
 
 
 def features_for(system: str, domain: str, attributes: dict[str, Any]) -> dict[str, Any]:
@@ -60,15 +62,14 @@ def ensure_features(records: Iterable[SourceRecord]) -> None:
     rest of ingest together, and here it runs on the workers. One UPDATE per record through
     executemany; Django's bulk_update builds a CASE over the whole batch and is slower.
     """
-    missing = [r for r in records if not r.features]
-    for record in missing:
-        record.features = features_for(record.system.code, record.domain, record.attributes)
-    if missing:
-        table = SourceRecord._meta.db_table
+    table = SourceRecord._meta.db_table
+    for chunk in chunked((r for r in records if not r.features), FEATURE_CHUNK):
+        for record in chunk:
+            record.features = features_for(record.system.code, record.domain, record.attributes)
         with connection.cursor() as cursor:
             cursor.executemany(
                 f"UPDATE {table} SET features = %s WHERE id = %s",
-                [(json.dumps(r.features), r.pk) for r in missing],
+                [(json.dumps(r.features), r.pk) for r in chunk],
             )
 
 
@@ -469,7 +470,10 @@ def _prepare_batch(run: MatchRun) -> int:
     domain = run.domain
     # before the collector pauses: normalisers raise and catch exceptions (phone parsing), whose
     # tracebacks form cycles that only the collector frees
-    ensure_features(SourceRecord.objects.filter(domain=domain, features={}).select_related("system"))
+    # (streamed: a first batch run computes every record's features, and a million model instances
+    # with their payloads took several GiB)
+    missing = SourceRecord.objects.filter(domain=domain, features={}).select_related("system")
+    ensure_features(missing.iterator(chunk_size=FEATURE_CHUNK))
     with gc_paused():
         config = match_config(domain)
         match_settings, model = load_settings(config)
