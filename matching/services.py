@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q
@@ -27,7 +28,15 @@ from mdm.selectors import customers_with_open_contract
 
 from . import em
 from .blocking import blocking_keys, sort_key
-from .engine import PreparedBatch, prepare_batch, resolve_batch, score_pairs, settle_batch, shard_scorer
+from .engine import (
+    BatchResult,
+    PreparedBatch,
+    prepare_batch,
+    resolve_batch,
+    score_pairs,
+    settle_batch,
+    shard_scorer,
+)
 from .features import features as record_features
 from .model import MatchModel
 from .models import BlockingKey, Judgement, MatchConfig, MatchRun, MatchShard, ReviewTask, Verdict
@@ -555,7 +564,6 @@ def _claim_settling(run_id: int) -> bool:
         return True
 
 
-@gc_paused()
 def settle_batch_run(run_id: int) -> None:
     """Cluster the scored edges of a batch run and make golden records and review tasks follow."""
     with _failing(run_id):
@@ -563,16 +571,10 @@ def settle_batch_run(run_id: int) -> None:
         if run.status != MatchRun.Status.RUNNING:
             return
         domain = run.domain
-        match_settings, model = _scoring_of(run)
-        records, held = _held_records(domain)
-        edges = [(a, b, w) for shard in run.shards.order_by("index") for a, b, w in shard.edges]
-        scored_seconds = round(time.time() - run.stats.get("prepared_at", time.time()), 3)
-        prepared = PreparedBatch(feats=records, pairs=[], model=model, stats=run.stats)
-        prepared.stats["seconds"]["scoring"] = scored_seconds
-        must, cannot = judgement_pairs(domain)
-        result = settle_batch(prepared, edges, match_settings, must_link=must, cannot_link=cannot)
+        result, held = _cluster_batch_run(run)
+        # With the collector running again: the model instances that writing golden records makes
+        # form reference cycles (at a million records they held 14 GiB while it was paused).
         _reconcile(domain, result.clusters, held, reason=f"{REASON}: batch run {run.pk}", run=run)
-        _store_all_keys(domain, records)
         _replace_reviews(domain, result.reviews)
         # Without fresh statistics the planner misjudged the rows incremental resolution looks up:
         # it sorted a whole oversized block for a neighbourhood of a few rows (20 ms instead of 0.1)
@@ -586,6 +588,22 @@ def settle_batch_run(run_id: int) -> None:
             finished_at=timezone.now(),
             stats={**stats, "clusters": len(result.clusters), "reviews": len(result.reviews)},
         )
+
+
+@gc_paused()
+def _cluster_batch_run(run: MatchRun) -> tuple[BatchResult, dict[int, str | None]]:
+    """Clusters and reviews from a run's scored edges, and every record's blocking keys stored while
+    the features are loaded; the golden ID each record holds."""
+    match_settings, model = _scoring_of(run)
+    records, held = _held_records(run.domain)
+    edges = [(a, b, w) for shard in run.shards.order_by("index") for a, b, w in shard.edges]
+    scored_seconds = round(time.time() - run.stats.get("prepared_at", time.time()), 3)
+    prepared = PreparedBatch(feats=records, pairs=np.zeros((0, 2), np.int64), model=model, stats=run.stats)
+    prepared.stats["seconds"]["scoring"] = scored_seconds
+    must, cannot = judgement_pairs(run.domain)
+    result = settle_batch(prepared, edges, match_settings, must_link=must, cannot_link=cannot)
+    _store_all_keys(run.domain, records)
+    return result, held
 
 
 def _set_progress(run: MatchRun, progress: float) -> None:
@@ -628,7 +646,8 @@ def _reconcile(
     touched = {held[pk] for pk, goes in target.items() if held.get(pk) and held[pk] != goes}
     if run is not None:
         _set_progress(run, 0.6)
-    created: list[GoldenRecord] = []
+    # only the new IDs are kept: a million-record run holds hundreds of thousands of new golden records
+    new_ids: list[str] = []
     for start in range(0, len(new_groups), 2000):
         chunk = new_groups[start : start + 2000]
         records = SourceRecord.objects.filter(pk__in=[pk for group in chunk for pk in group]).select_related(
@@ -636,12 +655,12 @@ def _reconcile(
         )
         by_pk = {r.pk: r for r in records}
         with transaction.atomic():
-            created += golden_service.create_many(
+            created = golden_service.create_many(
                 domain, [[by_pk[pk] for pk in g] for g in chunk], reason=reason
             )
+            new_ids += [str(g.pk) for g in created]
         if run is not None:
             _set_progress(run, 0.6 + 0.3 * min(1.0, (start + 2000) / max(len(new_groups), 1)))
-    new_ids = [str(g.pk) for g in created]
     with transaction.atomic():
         for keep, pks in moving_to.items():
             if pks:
