@@ -276,3 +276,30 @@ def test_a_batch_run_replaces_open_reviews_but_never_asks_a_judged_pair(crm, erp
     assert (opened.left_id, opened.right_id) == (a.pk, b.pk), "the judged pair is not asked again"
     assert opened.impact == 1, "A's customer has an open contract"
     assert opened.explanation == score.to_dict()
+
+
+def test_the_cached_model_is_read_again_only_after_a_refit(monkeypatch):
+    """The fitted model is large (term frequencies of every record): a process re-reads the settings
+    when its cache entry is old, the model only when another process has refitted it."""
+    from django.utils import timezone
+
+    from matching.model import MatchModel
+    from matching.models import MatchConfig
+    from matching.settings import default_settings
+
+    config = services.match_config("customer")
+    fitted = MatchModel.from_settings(default_settings("customer"))
+    fitted.fitted_records = 1234
+    MatchConfig.objects.filter(pk=config.pk).update(model=fitted.to_dict(), fitted_at=timezone.now())
+    monkeypatch.setattr(services, "CACHE_SECONDS", 0.0)
+    _, first = services.settings_and_model("customer")
+    assert first.fitted_records == 1234
+    edited = {**config.settings, "upper_threshold": 9.5}
+    MatchConfig.objects.filter(pk=config.pk).update(settings=edited)
+    match_settings, again = services.settings_and_model("customer")
+    assert again is first, "not refitted: the model in memory serves on"
+    assert match_settings.upper_threshold == 9.5, "while an edit of the settings is seen"
+    fitted.fitted_records = 5678
+    MatchConfig.objects.filter(pk=config.pk).update(model=fitted.to_dict(), fitted_at=timezone.now())
+    _, refitted = services.settings_and_model("customer")
+    assert refitted.fitted_records == 5678
