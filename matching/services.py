@@ -154,7 +154,7 @@ def _model_for_chunk(domain: str, match_settings: MatchSettings, model: MatchMod
     if not _holds_at_least(domain, math.ceil(REFIT_GROWTH * fitted) if fitted else MIN_RECORDS_TO_FIT):
         return model
     held = SourceRecord.objects.filter(domain=domain)
-    ensure_features(held.filter(features={}).select_related("system"))
+    ensure_features(held.filter(features={}).select_related("system").iterator(chunk_size=FEATURE_CHUNK))
     model = MatchModel.from_settings(match_settings)
     feats = dict(held.values_list("pk", "features").iterator(chunk_size=5000))
     em.fit(model, feats, ())
@@ -486,10 +486,9 @@ def _held_records(domain: str) -> tuple[dict[int, dict[str, Any]], dict[int, str
 def _prepare_batch(run: MatchRun) -> int:
     """Fix the run's model, store its candidate pairs as shards; the number of shards."""
     domain = run.domain
-    # before the collector pauses: normalisers raise and catch exceptions (phone parsing), whose
-    # tracebacks form cycles that only the collector frees
-    # (streamed: a first batch run computes every record's features, and a million model instances
-    # with their payloads took several GiB)
+    # Before the collector pauses (normalisers raise and catch exceptions, whose tracebacks form
+    # cycles), and streamed: a first batch run computes every record's features, and a million model
+    # instances with their payloads held at once took several GiB.
     missing = SourceRecord.objects.filter(domain=domain, features={}).select_related("system")
     ensure_features(missing.iterator(chunk_size=FEATURE_CHUNK))
     with gc_paused():
@@ -581,8 +580,8 @@ def settle_batch_run(run_id: int) -> None:
             return
         domain = run.domain
         result, held = _cluster_batch_run(run)
-        # With the collector running again: the model instances that writing golden records makes
-        # form reference cycles (at a million records they held 14 GiB while it was paused).
+        # With the collector running again: writing golden records makes model instances in reference
+        # cycles (with it paused, the settling process reached 14 GiB at a million records).
         _reconcile(domain, result.clusters, held, reason=f"{REASON}: batch run {run.pk}", run=run)
         _replace_reviews(domain, result.reviews)
         # Without fresh statistics the planner misjudged the rows incremental resolution looks up:

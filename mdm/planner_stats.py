@@ -1,7 +1,7 @@
 """PostgreSQL planner statistics that keep up with bulk writes.
 
-Autovacuum analyses a table once a tenth of it has changed, but it lags a bulk load and may be off
-(it is on the benchmark machines). To the planner a table never analysed keeps about one row per
+Autovacuum analyses a table once a tenth of it has changed, but it lags a bulk load and may be off,
+as on the benchmark machines. To the planner a table never analysed keeps about one row per
 condition: ingest's look-up of a chunk's source IDs then used only the (system, domain) prefix of the
 unique index and read every record of the system, so a load slowed down as it grew (300,000 records
 at 406 records/s, against 990/s for 100,000), and a prepared statement keeps such a plan until the
