@@ -377,11 +377,22 @@ def resolve_one(
         if cid != record_id:
             by_cluster.setdefault(cluster_of.get(cid, f"record:{cid}"), []).append(cid)
 
+    def decide(
+        kind: Literal["link", "review"],
+        candidate: int,
+        cluster: str | None = None,
+        *,
+        reason: str | None = None,
+        merge_clusters: list[str] | None = None,
+    ) -> Decision:
+        """A decision about the pair (record, candidate), with the pair's whole explanation."""
+        s = scorer.explain(record_id, candidate)
+        explanation = {"reason": reason, **s.to_dict()} if reason else s.to_dict()
+        return Decision(kind, cluster, s, candidate, explanation, merge_clusters=merge_clusters or [])
+
     for cid in all_feats:
         if cid != record_id and pair_key(record_id, cid) in must:
-            s = scorer.explain(record_id, cid)
-            key = cluster_of.get(cid, f"record:{cid}")
-            return Decision("link", key, s, cid, {"reason": "must_link", **s.to_dict()})
+            return decide("link", cid, cluster_of.get(cid, f"record:{cid}"), reason="must_link")
 
     ranked = []
     for key, members in by_cluster.items():
@@ -400,12 +411,11 @@ def resolve_one(
             key=lambda x: (-x[1], x[0]),
         )
         verdict = rivalry(strong, scorer, settings)
+        if verdict == "undecidable":
+            s_best = scorer.explain(record_id, strong[0][0])
+            return Decision("new", explanation={"reason": verdict, **s_best.to_dict()})
         if verdict:
-            m_best = strong[0][0]
-            s_best = scorer.explain(record_id, m_best)
-            if verdict == "undecidable":
-                return Decision("new", explanation={"reason": verdict, **s_best.to_dict()})
-            return Decision("review", None, s_best, m_best, {"reason": verdict, **s_best.to_dict()})
+            return decide("review", strong[0][0], reason=verdict)
 
     linked: list[tuple[str, int, PairVerdict, list[int]]] = []
     review: int | None = None
@@ -429,8 +439,7 @@ def resolve_one(
                 )
                 if alone.ok and not together.ok:
                     # two incompatible clusters claim the record about equally: a steward decides
-                    s_first = scorer.explain(record_id, linked[0][1])
-                    return Decision("review", None, s_first, linked[0][1], s_first.to_dict())
+                    return decide("review", linked[0][1])
             check = check_merge(
                 [record_id] + [x for _, _, _, ms in linked for x in ms],
                 members,
@@ -454,10 +463,7 @@ def resolve_one(
             review = m_best
     if linked:
         key, m_best, _, _ = linked[0]
-        s_best = scorer.explain(record_id, m_best)
-        merge_clusters = [k for k, _, _, _ in linked[1:]]
-        return Decision("link", key, s_best, m_best, s_best.to_dict(), merge_clusters=merge_clusters)
+        return decide("link", m_best, key, merge_clusters=[k for k, _, _, _ in linked[1:]])
     if review is not None:
-        s_review = scorer.explain(record_id, review)
-        return Decision("review", None, s_review, review, s_review.to_dict())
+        return decide("review", review)
     return Decision("new")

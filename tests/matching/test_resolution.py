@@ -303,3 +303,21 @@ def test_the_cached_model_is_read_again_only_after_a_refit(monkeypatch):
     MatchConfig.objects.filter(pk=config.pk).update(model=fitted.to_dict(), fitted_at=timezone.now())
     _, refitted = services.settings_and_model("customer")
     assert refitted.fitted_records == 5678
+
+
+def test_review_impact_follows_a_golden_record_on_either_side_of_a_task(crm, ingest):
+    """A golden record's source records may be the left or the right of an open task: both re-rank."""
+    names = ("Alpha Widgets GmbH", "Zeta Cars Ltd", "Omega Pipes SA")
+    ingest(
+        crm, "customer", *({"source_id": f"S{i}", "name": n, "country": "DE"} for i, n in enumerate(names))
+    )
+    a, b, c = (SourceRecord.objects.get(source_id=f"S{i}") for i in range(3))
+    assert len({a.golden_id, b.golden_id, c.golden_id}) == 3
+    kw = {"domain": "customer", "score": 4.0, "probability": 0.9, "impact": 1}
+    as_left = ReviewTask.objects.create(left=a, right=b, **kw)
+    as_right = ReviewTask.objects.create(left=c, right=a, **kw)
+    elsewhere = ReviewTask.objects.create(left=b, right=c, **kw)
+    # no open contract anywhere: the tasks over a's golden record lose their urgency, the other keeps it
+    assert services.refresh_review_impact([a.golden_id]) == 2
+    impacts = {t.pk: t.impact for t in ReviewTask.objects.all()}
+    assert (impacts[as_left.pk], impacts[as_right.pk], impacts[elsewhere.pk]) == (0, 0, 1)
