@@ -100,9 +100,10 @@ class _Scorer:
         k = pair_key(a, b)
         v = self.cache.get(k)
         if v is None:
-            s = self.explain(*k)
-            conflicting = bool(self.model.conflicts(s)) or parent_conflict(self.feats[k[0]], self.feats[k[1]])
-            v = PairVerdict(s.weight, s.evidence, conflicting, shares_identifier(s))
+            fa, fb = self.feats[k[0]], self.feats[k[1]]
+            weight, evidence, levels = self.model.weigh(fa, fb)
+            conflicting = bool(self.model.conflicts(levels)) or parent_conflict(fa, fb)
+            v = PairVerdict(weight, evidence, conflicting, shares_identifier(levels))
             self.cache[k] = v
         return v
 
@@ -121,8 +122,8 @@ TIE_MARGIN = 1.0  # bits: a sparse record drawn this equally to two namesakes fa
 IDENTIFYING_LEVELS = {"tax_id": "exact", "phone": "exact", "address": "full", "national_id": "exact"}
 
 
-def shares_identifier(s: Score) -> bool:
-    return any(IDENTIFYING_LEVELS.get(c.field) == c.level for c in s.contributions)
+def shares_identifier(levels: Mapping[str, str]) -> bool:
+    return any(levels.get(f) == level for f, level in IDENTIFYING_LEVELS.items())
 
 
 def is_sparse(f: Mapping[str, Any]) -> bool:
@@ -195,7 +196,7 @@ def prepare_batch(
 
 
 def score_pairs(
-    score: Callable[[int, int], Score], pairs: Iterable[tuple[int, int]], lower: float
+    weight: Callable[[int, int], float], pairs: Iterable[tuple[int, int]], lower: float
 ) -> list[tuple[int, int, float]]:
     """The candidate pairs worth keeping, as edges (a, b, weight): those at or above `lower`.
 
@@ -203,20 +204,20 @@ def score_pairs(
     """
     edges = []
     for a, b in pairs:
-        weight = score(a, b).weight
-        if weight >= lower:
-            edges.append((a, b, weight))
+        w = weight(a, b)
+        if w >= lower:
+            edges.append((a, b, w))
     return edges
 
 
-def shard_scorer(model: MatchModel, feats: Mapping[int, dict[str, Any]]) -> Callable[[int, int], Score]:
-    """Scoring for one shard of pairs: nothing memoised, as the shard's scores are not needed again."""
+def shard_weight(model: MatchModel, feats: Mapping[int, dict[str, Any]]) -> Callable[[int, int], float]:
+    """Pair weights for one shard of pairs: nothing memoised, as the shard's scores are not needed again."""
 
-    def score(a: int, b: int) -> Score:
+    def weight(a: int, b: int) -> float:
         k = pair_key(a, b)
-        return model.score(feats[k[0]], feats[k[1]])
+        return model.weigh(feats[k[0]], feats[k[1]])[0]
 
-    return score
+    return weight
 
 
 def resolve_batch(
@@ -232,7 +233,8 @@ def resolve_batch(
     started = time.perf_counter()
     # One memo for scoring and settling: clustering asks again for most of the scored pairs.
     memo = _Scorer(prepared.model, prepared.feats, set())
-    edges = score_pairs(memo.score, pair_rows(prepared.pairs), settings.lower_threshold)
+    weight = lambda a, b: memo.score(a, b).weight  # noqa: E731
+    edges = score_pairs(weight, pair_rows(prepared.pairs), settings.lower_threshold)
     prepared.stats["seconds"]["scoring"] = round(time.perf_counter() - started, 3)
     return settle_batch(
         prepared, edges, settings, must_link=must_link, cannot_link=cannot_link, memo=memo.cache

@@ -31,6 +31,7 @@ from matching.settings import MatchSettings
 
 _MIN_P = 1e-9
 _MISSING_FREQ = 2.0
+_Compared = tuple[str, str, float, Any, Any]  # field, level, weight, left value, right value
 
 
 @dataclass
@@ -64,10 +65,10 @@ class Score:
         return self.weight - sum(c.weight for c in self.contributions if c.field == "prior")
 
     def level(self, field_name: str) -> str | None:
-        for c in self.contributions:
-            if c.field == field_name:
-                return c.level
-        return None
+        return self.levels().get(field_name)
+
+    def levels(self) -> dict[str, str]:
+        return {c.field: c.level for c in self.contributions}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -243,26 +244,38 @@ class MatchModel:
         self.__dict__["_cache"] = (key, value, (fields, list(self.m.values()), list(self.u.values())))
         return value
 
-    def score(self, a_feats: dict[str, Any], b_feats: dict[str, Any]) -> Score:
+    def _compare(self, a: dict[str, Any], b: dict[str, Any]) -> tuple[float, list[_Compared]]:
+        """The prior weight and each field compared."""
         prior_w, table = self._table()
-        contributions = [Contribution("prior", "prior", prior_w)]
-        total = prior_w
+        rows = []
         for spec, comparator, weights in table:
-            level, left, right = comparator(a_feats, b_feats, spec)
+            level, left, right = comparator(a, b, spec)
             if level == "missing":
                 w = 0.0
             else:
                 w = weights[level] if level in weights else self.level_weight(spec.name, level)
                 if spec.tf:
-                    w = self._tf_adjusted(spec.name, level, a_feats, b_feats, w)
-            contributions.append(Contribution(spec.name, level, w, left, right))
-            total += w
+                    w = self._tf_adjusted(spec.name, level, a, b, w)
+            rows.append((spec.name, level, w, left, right))
+        return prior_w, rows
+
+    def score(self, a_feats: dict[str, Any], b_feats: dict[str, Any]) -> Score:
+        prior_w, rows = self._compare(a_feats, b_feats)
+        total = prior_w + sum(row[2] for row in rows)
+        contributions = [Contribution("prior", "prior", prior_w), *(Contribution(*row) for row in rows)]
         return Score(weight=total, probability=probability(total), contributions=contributions)
 
-    def conflicts(self, score: Score) -> list[str]:
-        """Fields on which the pair strongly disagrees (hard conflicts for clustering)."""
+    def weigh(self, a_feats: dict[str, Any], b_feats: dict[str, Any]) -> tuple[float, float, dict[str, str]]:
+        """The pair's weight, its evidence (see `Score`) and each field's level: what decisions need
+        of a score, without building its explanation (an eighth of the time a pair takes to score)."""
+        prior_w, rows = self._compare(a_feats, b_feats)
+        evidence = sum(row[2] for row in rows)
+        return prior_w + evidence, evidence, {row[0]: row[1] for row in rows}
+
+    def conflicts(self, levels: dict[str, str]) -> list[str]:
+        """Fields on which a pair with these levels (by field, see `weigh`) strongly disagrees: hard
+        conflicts for clustering."""
         out = []
-        levels = {c.field: c.level for c in score.contributions}
         for spec in self.settings.fields:
             if spec.conflict_levels and levels.get(spec.name) in spec.conflict_levels:
                 out.append(spec.name)

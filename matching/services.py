@@ -35,7 +35,7 @@ from .engine import (
     resolve_batch,
     score_pairs,
     settle_batch,
-    shard_scorer,
+    shard_weight,
 )
 from .features import features as record_features
 from .model import MatchModel
@@ -550,7 +550,7 @@ def score_shard(run_id: int, index: int) -> bool:
             match_settings, model = _scoring_of(run)
             pairs = [(a, b) for a, b in shard.pairs]
             feats = _features_of({x for pair in pairs for x in pair})
-            edges = score_pairs(shard_scorer(model, feats), pairs, match_settings.lower_threshold)
+            edges = score_pairs(shard_weight(model, feats), pairs, match_settings.lower_threshold)
             MatchShard.objects.filter(pk=shard.pk).update(edges=edges, done_at=timezone.now())
         return _claim_settling(run_id)
 

@@ -176,7 +176,7 @@ def test_another_street_in_the_same_locality_is_not_a_disagreement(settings, mod
     near, far = model.score(erp, typo), model.score(erp, moved)
     assert near.level("address") == "other_street" and far.level("address") == "else"
     assert near.weight - far.weight > 10
-    assert not model.conflicts(near)
+    assert not model.conflicts(near.levels())
 
 
 def test_judgements_bind():
