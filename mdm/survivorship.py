@@ -175,17 +175,20 @@ def _choose(members: list[Member], attribute: str, rule: str, ranking: list[str]
 
 
 def _union(members: list[Member], attribute: str) -> tuple[list[Any], list[dict[str, Any]]]:
+    given = [(member, value) for member in members for value in _values(member, attribute)]
+    if len(given) == 1:
+        # nothing to de-duplicate; normalising phone numbers for the keys took most of survivorship
+        return [given[0][1]], [_lineage(given[0][0], "union")]
     seen: set[str] = set()
     values: list[Any] = []
     sources: list[dict[str, Any]] = []
-    for member in members:
-        for value in _values(member, attribute):
-            key = _union_key(attribute, value, member.attributes.get("country"))
-            if key in seen:
-                continue
-            seen.add(key)
-            values.append(value)
-            sources.append(_lineage(member, "union"))
+    for member, value in given:
+        key = _union_key(attribute, value, member.attributes.get("country"))
+        if key in seen:
+            continue
+        seen.add(key)
+        values.append(value)
+        sources.append(_lineage(member, "union"))
     return values, sources
 
 
