@@ -150,6 +150,8 @@ MDM_MATCH_CHUNK = env_int("MDM_MATCH_CHUNK", 500)
 # Batch resolution: how many candidate pairs one scoring task takes (about ten seconds of work;
 # smaller shards spread better over many workers but load more of the same records' features).
 MDM_BATCH_SHARD_PAIRS = env_int("MDM_BATCH_SHARD_PAIRS", 200_000)
+# Batch resolution: how many new golden records one task writes (about a second of work).
+MDM_BATCH_GOLDEN_CHUNK = env_int("MDM_BATCH_GOLDEN_CHUNK", 2000)
 
 LOGGING = {
     "version": 1,

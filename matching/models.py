@@ -155,3 +155,22 @@ class MatchShard(models.Model):
 
     def __str__(self) -> str:
         return f"shard {self.index} of run {self.run_id}"
+
+
+class GoldenChunk(models.Model):
+    """A share of the golden records a batch run creates, written by one task on any worker.
+
+    Only clusters none of whose records held a golden record are written this way: nothing else in
+    the run waits on them, so they spread over every worker once the run's clusters are settled.
+    """
+
+    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="golden_chunks")
+    index = models.PositiveIntegerField()
+    groups = models.JSONField(default=list, help_text="Source record IDs of each new golden record.")
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="uniq_golden_chunk")]
+
+    def __str__(self) -> str:
+        return f"golden chunk {self.index} of run {self.run_id}"

@@ -39,7 +39,16 @@ from .engine import (
 )
 from .features import features as record_features
 from .model import MatchModel
-from .models import BlockingKey, Judgement, MatchConfig, MatchRun, MatchShard, ReviewTask, Verdict
+from .models import (
+    BlockingKey,
+    GoldenChunk,
+    Judgement,
+    MatchConfig,
+    MatchRun,
+    MatchShard,
+    ReviewTask,
+    Verdict,
+)
 from .settings import MatchSettings, default_settings
 
 log = logging.getLogger(__name__)
@@ -55,6 +64,7 @@ MIN_RECORDS_TO_FIT = 1000
 REFIT_GROWTH = 1.25
 SHARDS_PER_INSERT = 4
 FEATURE_CHUNK = 2000
+GOLDEN_WRITES = 2000  # new golden records written per transaction
 
 
 def features_for(system: str, domain: str, attributes: dict[str, Any]) -> dict[str, Any]:
@@ -557,45 +567,93 @@ def score_shard(run_id: int, index: int) -> bool:
 
 def _claim_settling(run_id: int) -> bool:
     """Count the run's finished shards; True for the one caller that sees them all done."""
+    return _last_part_done(run_id, MatchShard, "settling", start=0.1, span=0.4)
+
+
+def _last_part_done(
+    run_id: int, part: type[MatchShard | GoldenChunk], step: str, *, start: float, span: float
+) -> bool:
+    """Count the run's finished parts (shards or golden chunks); True for the one caller that sees
+    them all done, which marks `step` as taken. Progress moves from `start` by `span`."""
     with transaction.atomic():
-        # The lock orders the shards' last steps: of two finishing together, the second sees both.
+        # The lock orders the parts' last steps: of two finishing together, the second sees both.
         run = MatchRun.objects.select_for_update().get(pk=run_id)
-        shards = MatchShard.objects.filter(run_id=run_id)
-        done, total = shards.filter(done_at__isnull=False).count(), shards.count()
-        if done < total or run.stats.get("settling"):
-            run.progress = 0.1 + 0.4 * done / max(total, 1)
+        parts = part.objects.filter(run_id=run_id)
+        done, total = parts.filter(done_at__isnull=False).count(), parts.count()
+        if done < total or run.stats.get(step):
+            run.progress = start + span * done / max(total, 1)
             run.save(update_fields=["progress"])
             return False
-        run.stats = {**run.stats, "settling": True}
-        run.progress = 0.5
+        run.stats = {**run.stats, step: True}
+        run.progress = start + span
         run.save(update_fields=["stats", "progress"])
         return True
 
 
-def settle_batch_run(run_id: int) -> None:
-    """Cluster the scored edges of a batch run and make golden records and review tasks follow."""
+def settle_batch_run(run_id: int) -> int:
+    """Cluster the scored edges of a batch run and make golden records and review tasks follow.
+
+    The golden records of clusters none of whose records held one are left to `create_golden_chunk`
+    tasks, one per chunk; the number of chunks is returned (0: the run has finished).
+    """
+    with _failing(run_id):
+        run = MatchRun.objects.get(pk=run_id)
+        if run.status != MatchRun.Status.RUNNING:
+            return 0
+        domain = run.domain
+        result, held = _cluster_batch_run(run)
+        fresh: list[list[int]] = []
+        # With the collector running again: writing golden records makes model instances in reference
+        # cycles (with it paused, the settling process reached 14 GiB at a million records).
+        _reconcile(domain, result.clusters, held, reason=_batch_reason(run), run=run, fresh=fresh)
+        _replace_reviews(domain, result.reviews)
+        stats = {k: v for k, v in result.stats.items() if k != "prepared_at"}
+        stats.update(clusters=len(result.clusters), reviews=len(result.reviews))
+        size = django_settings.MDM_BATCH_GOLDEN_CHUNK
+        chunks = math.ceil(len(fresh) / size)
+        GoldenChunk.objects.bulk_create(
+            GoldenChunk(run=run, index=i, groups=fresh[i * size : (i + 1) * size]) for i in range(chunks)
+        )
+        MatchRun.objects.filter(pk=run.pk).update(stats=stats)
+        if not chunks:
+            _finish_batch_run(run_id)
+        return chunks
+
+
+def _batch_reason(run: MatchRun) -> str:
+    return f"{REASON}: batch run {run.pk}"
+
+
+def create_golden_chunk(run_id: int, index: int) -> None:
+    """Write one chunk of a batch run's new golden records; the last chunk finishes the run.
+
+    A chunk already written (its task delivered twice) is not written or counted again.
+    """
     with _failing(run_id):
         run = MatchRun.objects.get(pk=run_id)
         if run.status != MatchRun.Status.RUNNING:
             return
-        domain = run.domain
-        result, held = _cluster_batch_run(run)
-        # With the collector running again: writing golden records makes model instances in reference
-        # cycles (with it paused, the settling process reached 14 GiB at a million records).
-        _reconcile(domain, result.clusters, held, reason=f"{REASON}: batch run {run.pk}", run=run)
-        _replace_reviews(domain, result.reviews)
-        # Without fresh statistics the planner misjudged the rows incremental resolution looks up:
-        # it sorted a whole oversized block for a neighbourhood of a few rows (20 ms instead of 0.1)
-        # and filtered every open review task instead of using the index on the pair.
-        planner_stats.refresh(BlockingKey, SourceRecord, GoldenRecord, ReviewTask)
-        run.shards.all().delete()
-        stats = {k: v for k, v in result.stats.items() if k not in ("settling", "prepared_at")}
-        MatchRun.objects.filter(pk=run.pk).update(
-            status=MatchRun.Status.DONE,
-            progress=1.0,
-            finished_at=timezone.now(),
-            stats={**stats, "clusters": len(result.clusters), "reviews": len(result.reviews)},
-        )
+        with transaction.atomic():
+            chunk = GoldenChunk.objects.select_for_update().get(run_id=run_id, index=index)
+            if chunk.done_at is None:
+                _create_goldens(run.domain, chunk.groups, reason=_batch_reason(run))
+                GoldenChunk.objects.filter(pk=chunk.pk).update(done_at=timezone.now())
+        if _last_part_done(run_id, GoldenChunk, "finishing", start=0.6, span=0.35):
+            _finish_batch_run(run_id)
+
+
+def _finish_batch_run(run_id: int) -> None:
+    # Without fresh statistics the planner misjudged the rows incremental resolution looks up:
+    # it sorted a whole oversized block for a neighbourhood of a few rows (20 ms instead of 0.1)
+    # and filtered every open review task instead of using the index on the pair.
+    planner_stats.refresh(BlockingKey, SourceRecord, GoldenRecord, ReviewTask)
+    run = MatchRun.objects.get(pk=run_id)
+    run.shards.all().delete()
+    run.golden_chunks.all().delete()
+    stats = {k: v for k, v in run.stats.items() if k not in ("settling", "finishing")}
+    MatchRun.objects.filter(pk=run_id).update(
+        status=MatchRun.Status.DONE, progress=1.0, finished_at=timezone.now(), stats=stats
+    )
 
 
 @gc_paused()
@@ -625,6 +683,7 @@ def _reconcile(
     *,
     reason: str,
     run: MatchRun | None = None,
+    fresh: list[list[int]] | None = None,
 ) -> None:
     """Make golden records follow the clusters while keeping golden IDs stable.
 
@@ -632,6 +691,9 @@ def _reconcile(
     re-run decides the same); a cluster whose members held no golden record, or only ones that a
     larger cluster kept, gets a new golden ID (a split). A golden record left with no members
     retires into the one that took most of them (a merge). Writes go in bulk, in chunks.
+
+    With `fresh`, the clusters none of whose members held a golden record are appended to it instead
+    of written (`_create_goldens` writes them): no merge or rebuild here depends on them.
     """
     claimed: set[str] = set()
     new_groups: list[list[int]] = []
@@ -642,6 +704,9 @@ def _reconcile(
         for pk in members:
             if held.get(pk):
                 votes[held[pk]] += 1
+        if fresh is not None and not votes:
+            fresh.append(members)
+            continue
         ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
         keep = next((g for g, _ in ranked if g not in claimed), None)
         if keep is None:
@@ -653,26 +718,8 @@ def _reconcile(
         moving_to[keep].extend(pk for pk in members if held.get(pk) != keep)
     touched = {held[pk] for pk, goes in target.items() if held.get(pk) and held[pk] != goes}
     if run is not None:
-        _set_progress(run, 0.6)
-    # only the new IDs are kept: a million-record run holds hundreds of thousands of new golden records
-    new_ids: list[str] = []
-    for start in range(0, len(new_groups), 2000):
-        chunk = new_groups[start : start + 2000]
-        # without the payload and features, which golden records do not read (reading them took 10 of
-        # _reconcile's 35 s at 100,000 records, 7 s without)
-        records = (
-            SourceRecord.objects.filter(pk__in=[pk for group in chunk for pk in group])
-            .select_related("system")
-            .defer("raw", "features")
-        )
-        by_pk = {r.pk: r for r in records}
-        with transaction.atomic():
-            created = golden_service.create_many(
-                domain, [[by_pk[pk] for pk in g] for g in chunk], reason=reason
-            )
-            new_ids += [str(g.pk) for g in created]
-        if run is not None:
-            _set_progress(run, 0.6 + 0.3 * min(1.0, (start + 2000) / max(len(new_groups), 1)))
+        _set_progress(run, 0.55)
+    new_ids = _create_goldens(domain, new_groups, reason=reason)
     with transaction.atomic():
         for keep, pks in moving_to.items():
             if pks:
@@ -686,6 +733,28 @@ def _reconcile(
             survivor = GoldenRecord.objects.get(pk=new_ids[goes] if isinstance(goes, int) else goes)
             golden_service.merge(survivor, [GoldenRecord.objects.get(pk=old_id)], reason=reason)
         golden_service.rebuild_many((claimed | touched) & (set(moving_to) | touched), reason=reason)
+
+
+def _create_goldens(domain: str, groups: list[list[int]], *, reason: str) -> list[str]:
+    """A new golden record for each group of source records; their IDs, in order."""
+    # only the new IDs are kept: a million-record run creates hundreds of thousands of golden records
+    new_ids: list[str] = []
+    for start in range(0, len(groups), GOLDEN_WRITES):
+        chunk = groups[start : start + GOLDEN_WRITES]
+        # without the payload and features, which golden records do not read (reading them took 10 of
+        # _reconcile's 35 s at 100,000 records, 7 s without)
+        records = (
+            SourceRecord.objects.filter(pk__in=[pk for group in chunk for pk in group])
+            .select_related("system")
+            .defer("raw", "features")
+        )
+        by_pk = {r.pk: r for r in records}
+        with transaction.atomic():
+            created = golden_service.create_many(
+                domain, [[by_pk[pk] for pk in g] for g in chunk], reason=reason
+            )
+            new_ids += [str(g.pk) for g in created]
+    return new_ids
 
 
 def _store_all_keys(domain: str, records: dict[int, dict[str, Any]]) -> None:

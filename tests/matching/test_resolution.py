@@ -148,7 +148,17 @@ def test_a_batch_split_into_one_pair_shards_decides_as_one_shard(crm, erp, billi
     assert not split.shards.exists(), "a settled run keeps no shards"
 
 
-def test_a_shard_delivered_twice_is_counted_once(crm, erp, billing, settings):
+def test_a_first_batch_writes_its_new_golden_records_in_chunk_tasks(crm, erp, billing, settings):
+    _small_estate(crm, erp, billing)
+    settings.MDM_BATCH_GOLDEN_CHUNK = 1
+    run = batch()
+    assert run.stats["clusters"] == GoldenRecord.objects.count() == 3
+    assert {frozenset({"A1", "A2", "A3"}), frozenset({"G1", "G2"})} <= _grouping()
+    assert not SourceRecord.objects.filter(golden__isnull=True).exists()
+    assert not run.golden_chunks.exists(), "a finished run keeps no chunks"
+
+
+def test_a_shard_or_golden_chunk_delivered_twice_is_counted_once(crm, erp, billing, settings):
     _small_estate(crm, erp, billing)
     settings.MDM_BATCH_SHARD_PAIRS = 1
     run = services.start_batch("customer")
@@ -162,9 +172,20 @@ def test_a_shard_delivered_twice_is_counted_once(crm, erp, billing, settings):
     assert services.score_shard(run.pk, shards - 1) is False, "and only once"
     run.refresh_from_db()
     assert run.progress == 0.5 and run.status == MatchRun.Status.RUNNING
-    services.settle_batch_run(run.pk)
+    settings.MDM_BATCH_GOLDEN_CHUNK = 1
+    chunks = services.settle_batch_run(run.pk)
+    assert chunks == 3, "one chunk per new golden record"
+    services.create_golden_chunk(run.pk, 0)
+    services.create_golden_chunk(run.pk, 0)
+    assert GoldenRecord.objects.count() == 1, "a repeated chunk writes nothing again"
+    services.create_golden_chunk(run.pk, 1)
     run.refresh_from_db()
-    assert run.status == MatchRun.Status.DONE
+    assert run.status == MatchRun.Status.RUNNING and 0.6 < run.progress < 1.0
+    services.create_golden_chunk(run.pk, 2)
+    run.refresh_from_db()
+    assert run.status == MatchRun.Status.DONE and run.progress == 1.0
+    assert "settling" not in run.stats and "finishing" not in run.stats
+    assert GoldenRecord.objects.count() == 3
     assert frozenset({"A1", "A2", "A3"}) in _grouping()
 
 
