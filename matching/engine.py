@@ -35,7 +35,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 
 from matching import em
-from matching.blocking import blocking_keys, candidate_pairs, family_of, pair_rows
+from matching.blocking import blocking_keys, candidate_pairs, family_of, pair_rows, sort_key
 from matching.cluster import check_merge, cluster, pair_key, parent_conflict
 from matching.features import features
 from matching.model import MatchModel, Score
@@ -157,6 +157,7 @@ class PreparedBatch:
     pairs: np.ndarray  # rows (a, b), a < b, sorted
     model: MatchModel
     stats: dict[str, Any]
+    sort_keys: dict[int, str] = field(default_factory=dict)  # see blocking.sort_key
 
 
 def prepare_batch(
@@ -192,7 +193,8 @@ def prepare_batch(
             "fit": round(t_fit - t_block, 3),
         },
     }
-    return PreparedBatch(feats=feats, pairs=pairs, model=model, stats=stats)
+    sort_keys = {rid: sort_key(ks) for rid, ks in keys.items()}
+    return PreparedBatch(feats=feats, pairs=pairs, model=model, stats=stats, sort_keys=sort_keys)
 
 
 def score_pairs(

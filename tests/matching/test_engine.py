@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from matching import em
-from matching.blocking import blocking_keys, candidate_pairs
+from matching.blocking import blocking_keys, candidate_pairs, locality_order
 from matching.cluster import cluster
 from matching.engine import resolve_batch, resolve_one
 from matching.features import features
@@ -391,6 +391,15 @@ def test_blocking_recall_on_labelled_sample():
     tiny = {(a, b) for a, b in candidate_pairs(keys, 3, window=2, stats=stats).tolist()}
     assert stats["oversized_count"] > 0 and stats["sub_blocked_pairs"] > 0
     assert len(truth & tiny) / len(truth) >= 0.85
+
+
+def test_locality_order_brings_the_pairs_of_records_sorting_together_together():
+    sort_keys = {1: "nm:b", 2: "nm:a", 3: "nm:b", 4: "nm:a", 5: "~"}
+    pairs = np.array([(1, 3), (1, 5), (2, 4), (1, 2), (3, 4)], np.int64)
+    ordered = locality_order(pairs, sort_keys)
+    # ranks: 2 -> 0, 4 -> 1, 1 -> 2, 3 -> 3, 5 -> 4
+    assert ordered.tolist() == [[2, 4], [1, 2], [3, 4], [1, 3], [1, 5]]
+    assert locality_order(pairs[:0], sort_keys).shape == (0, 2)
 
 
 def test_batch_quality_and_incremental_agreement():
