@@ -499,8 +499,10 @@ def _prepare_batch(run: MatchRun) -> int:
     # Before the collector pauses (normalisers raise and catch exceptions, whose tracebacks form
     # cycles), and streamed: a first batch run computes every record's features, and a million model
     # instances with their payloads held at once took several GiB.
+    started = time.perf_counter()
     missing = SourceRecord.objects.filter(domain=domain, features={}).select_related("system")
     ensure_features(missing.iterator(chunk_size=FEATURE_CHUNK))
+    featured = round(time.perf_counter() - started, 3)
     with gc_paused():
         config = match_config(domain)
         match_settings, model = load_settings(config)
@@ -527,6 +529,7 @@ def _prepare_batch(run: MatchRun) -> int:
             )
         scoring = {"settings": match_settings.to_dict(), "model": prepared.model.to_dict()}
         stats = {**prepared.stats, "shards": shards, "prepared_at": time.time()}
+        stats["seconds"]["features"] = featured
         MatchRun.objects.filter(pk=run.pk).update(scoring=scoring, stats=stats, progress=0.1)
         return shards
 
