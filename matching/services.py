@@ -349,7 +349,7 @@ def _resolve_chunk(domain: str, records: list[SourceRecord]) -> int:
         for record in records
         for pk in candidates_of[record.pk]
         if pk in candidate_feats
-        and model.score(record.features, candidate_feats[pk]).weight >= match_settings.lower_threshold
+        and model.weigh(record.features, candidate_feats[pk])[0] >= match_settings.lower_threshold
     }
     # Re-read under the locks: a concurrent worker may have placed or moved some of these meanwhile.
     seeds = set(keys_of) | relevant
@@ -664,7 +664,10 @@ def _cluster_batch_run(run: MatchRun) -> tuple[BatchResult, dict[int, str | None
     the features are loaded; the golden ID each record holds."""
     match_settings, model = _scoring_of(run)
     records, held = _held_records(run.domain)
-    edges = [(a, b, w) for shard in run.shards.order_by("index") for a, b, w in shard.edges]
+    # only the edges, one shard at a time: all 160 shards of a million records loaded at once, their
+    # pairs as lists, take about 5 GiB
+    scored = run.shards.order_by("index").values_list("edges", flat=True)
+    edges = [(a, b, w) for shard_edges in scored.iterator(chunk_size=4) for a, b, w in shard_edges]
     scored_seconds = round(time.time() - run.stats.get("prepared_at", time.time()), 3)
     prepared = PreparedBatch(feats=records, pairs=np.zeros((0, 2), np.int64), model=model, stats=run.stats)
     prepared.stats["seconds"]["scoring"] = scored_seconds
