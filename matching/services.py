@@ -189,13 +189,16 @@ def _lock_keys(keys: list[str]) -> None:
 
     Two workers resolving duplicates of one party at once both take the lock of a shared key; the
     second waits until the first has committed its golden record, then finds and joins it. Locks are
-    taken in sorted order so two workers never deadlock. SQLite serialises writers by itself.
+    taken in sorted order (unnest keeps the array's order) so two workers never deadlock, in one
+    statement. SQLite serialises writers by itself.
     """
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        for key in sorted(set(keys)):
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(%s::text[]) AS k",
+            [sorted(set(keys))],
+        )
 
 
 def _key_rows(domain: str, pk: int, keys: list[str]) -> list[BlockingKey]:
