@@ -252,8 +252,13 @@ def settle_batch(
     must_link: Iterable[tuple[int, int]] = (),
     cannot_link: Iterable[tuple[int, int]] = (),
     memo: dict[tuple[int, int], PairVerdict] | None = None,
+    records: Iterable[int] | None = None,
 ) -> BatchResult:
-    """From the scored edges to clusters and review tasks: ambiguity, clustering, review choice."""
+    """From the scored edges to clusters and review tasks: ambiguity, clustering, review choice.
+
+    `records` are all the records to cluster (by default those with features); the features need
+    only cover the records of the edges and judgements, as the others can only stay alone.
+    """
     t_score = time.perf_counter()
     feats, model = prepared.feats, prepared.model
     must = {pair_key(a, b) for a, b in must_link}
@@ -276,8 +281,9 @@ def settle_batch(
             if verdict == "undecidable":
                 undecidable.add(rid)
 
+    nodes = list(feats if records is None else records)
     result = cluster(
-        feats.keys(),
+        nodes,
         edges,
         scorer.score,
         scorer.conflict,
@@ -346,7 +352,7 @@ def settle_batch(
     seconds = {**prepared.stats["seconds"], "clustering": round(t_end - t_score, 3)}
     stats = {
         **prepared.stats,
-        "records": len(feats),
+        "records": len(nodes),
         "edges": len(edges),
         "clusters": len(result.clusters),
         "reviews": len(reviews),

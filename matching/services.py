@@ -64,6 +64,7 @@ MIN_RECORDS_TO_FIT = 1000
 REFIT_GROWTH = 1.25
 SHARDS_PER_INSERT = 4
 FEATURE_CHUNK = 2000
+KEYS_CHUNK = 20000  # records whose keys a batch run writes per COPY
 GOLDEN_WRITES = 2000  # new golden records written per transaction
 
 
@@ -485,15 +486,16 @@ def _failing(run_id: int) -> Iterator[None]:
         raise
 
 
-def _held_records(domain: str) -> tuple[dict[int, dict[str, Any]], dict[int, str | None]]:
-    """(features by record, golden ID held by record) for every source record of `domain`."""
-    rows = SourceRecord.objects.filter(domain=domain).values_list("pk", "features", "golden_id")
-    records: dict[int, dict[str, Any]] = {}
-    held: dict[int, str | None] = {}
-    for pk, features, golden_id in rows.iterator(chunk_size=5000):
-        records[pk] = features
-        held[pk] = str(golden_id) if golden_id else None
-    return records, held
+def _held_features(domain: str) -> dict[int, dict[str, Any]]:
+    """Features by record, for every source record of `domain`."""
+    rows = SourceRecord.objects.filter(domain=domain).values_list("pk", "features")
+    return dict(rows.iterator(chunk_size=5000))
+
+
+def _held_goldens(domain: str) -> dict[int, str | None]:
+    """The golden ID each source record of `domain` holds (None: none yet)."""
+    rows = SourceRecord.objects.filter(domain=domain).values_list("pk", "golden_id")
+    return {pk: str(golden_id) if golden_id else None for pk, golden_id in rows.iterator(chunk_size=20000)}
 
 
 def _prepare_batch(run: MatchRun) -> int:
@@ -509,7 +511,7 @@ def _prepare_batch(run: MatchRun) -> int:
     with gc_paused():
         config = match_config(domain)
         match_settings, model = load_settings(config)
-        records, _ = _held_records(domain)
+        records = _held_features(domain)
         # a batch run reads every record anyway: it refits whenever the domain has changed size
         fit = len(records) >= MIN_RECORDS_TO_FIT and (model is None or model.fitted_records != len(records))
         if fit:
@@ -663,20 +665,27 @@ def _finish_batch_run(run_id: int) -> None:
 
 @gc_paused()
 def _cluster_batch_run(run: MatchRun) -> tuple[BatchResult, dict[int, str | None]]:
-    """Clusters and reviews from a run's scored edges, and every record's blocking keys stored while
-    the features are loaded; the golden ID each record holds."""
+    """Clusters and reviews from a run's scored edges, and every record's blocking keys stored; the
+    golden ID each record holds.
+
+    Only the records that an edge or a judgement touches are loaded with their features; the others
+    can only stay alone (at a million records, features for all took 5.5 GiB).
+    """
     match_settings, model = _scoring_of(run)
-    records, held = _held_records(run.domain)
+    held = _held_goldens(run.domain)
     # only the edges, one shard at a time: all 160 shards of a million records loaded at once, their
     # pairs as lists, take about 5 GiB
     scored = run.shards.order_by("index").values_list("edges", flat=True)
     edges = [(a, b, w) for shard_edges in scored.iterator(chunk_size=4) for a, b, w in shard_edges]
     scored_seconds = round(time.time() - run.stats.get("prepared_at", time.time()), 3)
-    prepared = PreparedBatch(feats=records, pairs=np.zeros((0, 2), np.int64), model=model, stats=run.stats)
-    prepared.stats["seconds"]["scoring"] = scored_seconds
     must, cannot = judgement_pairs(run.domain)
-    result = settle_batch(prepared, edges, match_settings, must_link=must, cannot_link=cannot)
-    _store_all_keys(run.domain, records)
+    linked = {x for a, b, _ in edges for x in (a, b)} | {x for pair in must | cannot for x in pair}
+    feats = _features_of(linked)
+    prepared = PreparedBatch(feats=feats, pairs=np.zeros((0, 2), np.int64), model=model, stats=run.stats)
+    prepared.stats["seconds"]["scoring"] = scored_seconds
+    result = settle_batch(prepared, edges, match_settings, must_link=must, cannot_link=cannot, records=held)
+    del feats, prepared, edges  # freed before the keys are read and written
+    _store_all_keys(run.domain, held)
     return result, held
 
 
@@ -765,21 +774,26 @@ def _create_goldens(domain: str, groups: list[list[int]], *, reason: str) -> lis
     return new_ids
 
 
-def _store_all_keys(domain: str, records: dict[int, dict[str, Any]]) -> None:
+def _store_all_keys(domain: str, record_ids: Iterable[int]) -> None:
+    """Rewrite the blocking keys of these records (every record of `domain`), their features read a
+    chunk at a time."""
     BlockingKey.objects.filter(domain=domain).delete()
-    rows = (
-        (domain, key, pk, order)
-        for pk, features in records.items()
-        for keys in (blocking_keys(domain, features),)
-        for order in (sort_key(keys),)
-        for key in set(keys)
-    )
-    with connection.cursor() as cursor:
+    ids = sorted(record_ids)
+    for start in range(0, len(ids), KEYS_CHUNK):
+        rows = [
+            (domain, key, pk, order)
+            for pk, features in _features_of(ids[start : start + KEYS_CHUNK]).items()
+            for keys in (blocking_keys(domain, features),)
+            for order in (sort_key(keys),)
+            for key in set(keys)
+        ]
         if connection.vendor == "postgresql":
             # COPY: a batch run writes every key of the domain (1.4 million at 100,000 records), and
             # building model objects for bulk_create took most of its 96 s.
-            columns = "(domain, key, record_id, sort)"
-            with cursor.cursor.copy(f"COPY {_TABLE} {columns} FROM STDIN") as copy:
+            with (
+                connection.cursor() as cursor,
+                cursor.cursor.copy(f"COPY {_TABLE} (domain, key, record_id, sort) FROM STDIN") as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from matching import services
-from matching.models import Judgement, MatchRun, ReviewTask, Verdict
+from matching.models import BlockingKey, Judgement, MatchRun, ReviewTask, Verdict
 from mdm import golden as golden_service
 from mdm.choices import GoldenStatus
 from mdm.ingest import ingest_records
@@ -156,6 +156,8 @@ def test_a_first_batch_writes_its_new_golden_records_in_chunk_tasks(crm, erp, bi
     assert {frozenset({"A1", "A2", "A3"}), frozenset({"G1", "G2"})} <= _grouping()
     assert not SourceRecord.objects.filter(golden__isnull=True).exists()
     assert not run.golden_chunks.exists(), "a finished run keeps no chunks"
+    keyed = set(BlockingKey.objects.values_list("record_id", flat=True))
+    assert keyed == set(SourceRecord.objects.values_list("pk", flat=True)), "alone or not, all have keys"
 
 
 def test_a_shard_or_golden_chunk_delivered_twice_is_counted_once(crm, erp, billing, settings):
