@@ -813,9 +813,13 @@ def _replace_reviews(domain: str, reviews: list[tuple[int, int, Any]]) -> None:
         chunk = pairs[start : start + 2000]
         ids = {x for (left, right), _ in chunk for x in (left, right)}
         judged = set(Judgement.objects.filter(left__in=ids, right__in=ids).values_list("left", "right"))
+        # a first batch run asks before its chunk tasks write the records' golden records: those
+        # records have none yet, and a new golden record has no contract to make a task urgent
         golden_of = {
             pk: str(golden_id)
-            for pk, golden_id in SourceRecord.objects.filter(pk__in=ids).values_list("pk", "golden_id")
+            for pk, golden_id in SourceRecord.objects.filter(pk__in=ids, golden__isnull=False).values_list(
+                "pk", "golden_id"
+            )
         }
         urgent = customers_with_open_contract(golden_of.values())
         ReviewTask.objects.bulk_create(

@@ -301,6 +301,20 @@ def test_a_batch_run_replaces_open_reviews_but_never_asks_a_judged_pair(crm, erp
     assert opened.explanation == score.to_dict()
 
 
+def test_a_review_between_records_without_golden_records_yet_is_opened(crm, erp):
+    from matching.features import features
+    from matching.model import MatchModel
+    from matching.settings import default_settings
+
+    # a first batch run asks its questions before its chunk tasks write the golden records
+    a, b = load(crm, "A", name="Acme A"), load(erp, "B", name="Acme B")
+    model = MatchModel.from_settings(default_settings("customer"))
+    score = model.score(features("customer", a.attributes), features("customer", b.attributes))
+    services._replace_reviews("customer", [(a.pk, b.pk, score)])
+    opened = ReviewTask.objects.get(status=ReviewTask.Status.OPEN)
+    assert (opened.left_id, opened.right_id, opened.impact) == (a.pk, b.pk, 0)
+
+
 def test_the_cached_model_is_read_again_only_after_a_refit(monkeypatch):
     """The fitted model is large (term frequencies of every record): a process re-reads the settings
     when its cache entry is old, the model only when another process has refitted it."""
