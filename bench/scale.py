@@ -160,6 +160,7 @@ def _load(paths: dict[str, Path], workers: int) -> None:
 
 def _latencies(paths: dict[str, Path], samples: int) -> None:
     from matching.services import search
+    from mdm.gcpause import freeze_heap
     from mdm.ingest import ingest_records
     from mdm.models import SourceRecord, SourceSystem
 
@@ -168,6 +169,8 @@ def _latencies(paths: dict[str, Path], samples: int) -> None:
     run = int(time.time())  # new source IDs on every run, so each sample is a new record
     rows = list(csv.DictReader(paths["crm"].open()))
     crm = SourceSystem.objects.get(code="crm")
+    # this process stands for a worker process, which freezes what it holds once started
+    freeze_heap()
     incremental, searching = [], []
     for n in range(samples):
         row = {**rng.choice(rows)}

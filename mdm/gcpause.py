@@ -5,6 +5,10 @@ record, scored pairs and their explanations). While a run keeps allocating, the 
 starting full collections, and each one walks every object alive: on the labelled set the matching
 engine spent 33 s with it and 14 s without. Reference counting frees such objects by itself, so bulk
 phases pause the collector; cycles made meanwhile are collected once it runs again.
+
+A worker process also freezes what it holds once started (`freeze_heap`): the modules, classes and
+functions of Django and the hub live as long as the process, and each full collection walked them
+again (one new record resolved against a million held: p95 58 → 44 ms).
 """
 
 from __future__ import annotations
@@ -24,3 +28,10 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def freeze_heap(**_: object) -> None:
+    """Move every object alive now out of the collector's reach for good (a Celery worker process
+    calls this once started: `worker_process_init`). Frozen objects are still freed by reference
+    counting; only cycles among them stay."""
+    gc.freeze()

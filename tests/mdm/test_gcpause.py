@@ -38,3 +38,16 @@ def test_leaves_a_collector_that_was_off_off():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_worker_process_freezes_what_it_holds_once_started():
+    from celery.signals import worker_process_init
+
+    import config.celery  # noqa: F401  (connects the handler)
+
+    assert gc.get_freeze_count() == 0
+    try:
+        worker_process_init.send(sender=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
