@@ -156,6 +156,7 @@ def locality_order(pairs: np.ndarray, sort_keys: Mapping[int, str]) -> np.ndarra
 # a pair's origin, kept beside it until duplicates are dropped: its key family, and this flag when
 # sorted neighbourhood found it in an oversized block
 _SUB_BLOCKED = 64
+_FAMILY_BITS = 7
 
 
 def candidate_pairs(
@@ -171,8 +172,8 @@ def candidate_pairs(
     Pairs are gathered as one int64 code each (with the key family that found them) and deduplicated
     once at the end: a set of tuples took about 90 bytes a pair, and a million records give tens of
     millions of candidate pairs. ``stats`` (if given) receives ``pairs``, ``blocks``,
-    ``oversized_blocks`` (key → size), ``by_family`` (pairs first contributed by each key family)
-    and ``sub_blocked_pairs``.
+    ``oversized_blocks`` (key → size), ``by_family`` (pairs credited to the most specific key family
+    that found them) and ``sub_blocked_pairs``.
     """
     ids = sorted(keys_by_record)
     size = max(len(ids), 1)
@@ -182,17 +183,23 @@ def candidate_pairs(
         for k in keys:
             blocks[k].append(position[rid])
     sort_keys = [sort_key(keys_by_record[rid]) for rid in ids]
-    families: dict[str, int] = {}
+    # families numbered from the most specific (smallest blocks on average): a pair is credited to
+    # the most specific family that found it
+    sizes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for key, members in blocks.items():
+        if len(members) > 1:
+            tally = sizes[family_of(key)]
+            tally[0] += len(members)
+            tally[1] += 1
+    ranked = sorted(sizes, key=lambda f: (sizes[f][0] / sizes[f][1], f))
+    families = {name: i for i, name in enumerate(ranked)}
     codes, origins = array("q"), array("b")
     oversized: dict[str, int] = {}
-    # the most specific families first, so that by_family credits the key that really found a pair
-    order = sorted(blocks, key=lambda k: len(blocks[k]))
-    for key in order:
-        members = blocks[key]
+    for key, members in blocks.items():
         n = len(members)
         if n < 2:
             continue
-        family = families.setdefault(family_of(key), len(families))
+        family = families[family_of(key)]
         before = len(codes)
         if n <= max_block:
             ms = sorted(members)
@@ -208,10 +215,23 @@ def candidate_pairs(
                 codes.extend([a * size + b if a < b else b * size + a for b in ms[i + 1 : i + 1 + window]])
         origins.frombytes(bytes([family]) * (len(codes) - before))
     shared = sum(1 for v in blocks.values() if len(v) > 1)
-    blocks.clear()  # before deduplicating, which needs about 27 bytes a gathered pair
-    order.clear()
-    unique, first = np.unique(np.frombuffer(codes, dtype=np.int64), return_index=True)
-    found_by = np.frombuffer(origins, dtype=np.int8)[first]
+    blocks.clear()  # before deduplicating, which needs about 17 bytes a gathered pair
+    # Each gathered pair's family goes into the low bits of its code, which then sort in place, so
+    # that a pair's first row carries its most specific family. np.unique with return_index took
+    # 26 bytes a gathered pair (at 300,000 records: 20 million, 829 MiB; now 414 MiB).
+    gathered = np.frombuffer(codes, dtype=np.int64)
+    gathered <<= _FAMILY_BITS
+    np.bitwise_or(gathered, np.frombuffer(origins, dtype=np.int8), out=gathered, casting="unsafe")
+    del origins
+    gathered.sort()
+    pair = gathered >> _FAMILY_BITS
+    first = np.empty(len(pair), dtype=bool)
+    first[:1] = True
+    np.not_equal(pair[1:], pair[:-1], out=first[1:])
+    unique = pair[first]
+    del pair
+    found_by = (gathered[first] & ((1 << _FAMILY_BITS) - 1)).astype(np.int8)
+    del gathered, codes, first
     if stats is not None:
         counted = np.bincount(found_by, minlength=2 * _SUB_BLOCKED)
         stats.update(

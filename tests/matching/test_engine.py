@@ -393,6 +393,13 @@ def test_blocking_recall_on_labelled_sample():
     assert len(truth & tiny) / len(truth) >= 0.85
 
 
+def test_a_pair_is_credited_to_the_most_specific_family_that_found_it():
+    keys = {1: ["tk:acme", "tax:1"], 2: ["tk:acme", "tax:1"], 3: ["tk:acme"], 4: ["tk:acme"]}
+    stats: dict = {}
+    assert len(candidate_pairs(keys, 50, stats=stats)) == 6
+    assert stats["by_family"] == {"tax": 1, "tk": 5}
+
+
 def test_locality_order_brings_the_pairs_of_records_sorting_together_together():
     sort_keys = {1: "nm:b", 2: "nm:a", 3: "nm:b", 4: "nm:a", 5: "~"}
     pairs = np.array([(1, 3), (1, 5), (2, 4), (1, 2), (3, 4)], np.int64)
