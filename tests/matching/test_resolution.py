@@ -177,6 +177,7 @@ def test_a_shard_or_golden_chunk_delivered_twice_is_counted_once(crm, erp, billi
     settings.MDM_BATCH_GOLDEN_CHUNK = 1
     chunks = services.settle_batch_run(run.pk)
     assert chunks == 3, "one chunk per new golden record"
+    assert services.settle_batch_run(run.pk) == chunks, "settling delivered twice enqueues the same chunks"
     services.create_golden_chunk(run.pk, 0)
     services.create_golden_chunk(run.pk, 0)
     assert GoldenRecord.objects.count() == 1, "a repeated chunk writes nothing again"
