@@ -46,7 +46,15 @@ def wrote(model: type[Model], rows: int) -> None:
 
 
 def refresh(*models: type[Model]) -> None:
-    """Analyse these models' tables now (after a bulk rewrite); SQLite keeps such statistics too."""
+    """Analyse these models' tables now (after a bulk rewrite); SQLite keeps such statistics too.
+
+    On PostgreSQL, outside a transaction, the tables are vacuumed as well. Rows just written carry no
+    hint bits and their pages are not yet all-visible, so the first reads after a batch run checked
+    every row's transaction and visited the heap behind each index entry; the rewritten rows of
+    updated tables stayed behind as dead ones. Autovacuum gets to them eventually, and may be off.
+    """
+    vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
     with connection.cursor() as cursor:
         for model in models:
-            cursor.execute(f"ANALYZE {model._meta.db_table}")
+            table = model._meta.db_table
+            cursor.execute(f"VACUUM (ANALYZE) {table}" if vacuum else f"ANALYZE {table}")

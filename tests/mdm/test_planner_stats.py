@@ -59,3 +59,15 @@ def test_refresh_analyses_at_once(crm):
     _load(crm, [{"source_id": f"R{i}", "name": f"Firm {i}"} for i in range(300)])
     planner_stats.refresh(SourceRecord)
     assert _planner_view(crm.pk)[0] == 300
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refresh_outside_a_transaction_vacuums(crm):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL vacuum")
+    _load(crm, [{"source_id": f"V{i}", "name": f"Firm {i}"} for i in range(300)])
+    planner_stats.refresh(SourceRecord)
+    with connection.cursor() as cursor:
+        # the visibility map that VACUUM sets and ANALYZE only reads: index-only scans need it
+        cursor.execute("SELECT relallvisible FROM pg_class WHERE oid = 'mdm_sourcerecord'::regclass")
+        assert cursor.fetchone()[0] > 0
