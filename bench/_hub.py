@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -10,10 +11,19 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "bench" / "customers"
 SYSTEMS = ("erp", "crm", "billing", "support")
+
+
+def scorer() -> ModuleType:
+    """The shared scorer (`score.load`, `score.score`), imported by path rather than copied."""
+    spec = importlib.util.spec_from_file_location("score", DATA.parent / "score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _ensure_database(url: str) -> None:

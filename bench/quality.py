@@ -11,7 +11,6 @@ Splink baseline (bench/splink_baseline.py) on the same records. Prints one table
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import io
 import json
 import resource
@@ -22,22 +21,14 @@ from itertools import combinations
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._hub import DATA, ROOT, SYSTEMS, fresh_hub
-
-
-def _scorer():
-    spec = importlib.util.spec_from_file_location("score", DATA.parent / "score.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from bench._hub import DATA, ROOT, SYSTEMS, fresh_hub, scorer
 
 
 def _export(path: Path) -> dict[tuple[str, str], str]:
     from django.core.management import call_command
 
     call_command("export_xref", "customer", "-o", str(path))
-    score = _scorer()
-    return score.load(str(path), "golden_id")
+    return scorer().load(str(path), "golden_id")
 
 
 def _pairs(xref: dict[tuple[str, str], str]) -> set[tuple]:
@@ -99,7 +90,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    score = _scorer()
+    score = scorer()
     truth = score.load(str(DATA / "truth.csv"), "entity_id")
     rows: list[tuple[str, dict]] = []
 

@@ -1,12 +1,13 @@
 """Scale benchmark: larger data of the benchmark's shape, batch-resolved, then per-record latencies.
 
-    python bench/scale.py --records 100000 [--database-url URL] [--workers 2]
+    python bench/scale.py --records 100000 [--database-url URL] [--workers 2] [--splink]
 
 Generates N customer records from the labelled set: copy k of a row becomes another organisation
 (a distinct word added to its name, its identifiers shifted), so duplicates stay within a copy and
 names repeat across copies as real namesakes do. Loads them with `import_records --no-resolve`,
 resolves the domain in batch (`resolve customer`; with --workers, its shards on a real Celery worker of
-that many processes), then measures, against everything held:
+that many processes) and scores the batch's cross-reference against the generated truth (with
+--splink, the Splink baseline on the same records beside it), then measures, against everything held:
 incremental resolution of one new record (ingest + match + golden record, p50/p95) and search
 before create (p50/p95). Prints wall times, rates and peak memory.
 """
@@ -16,16 +17,20 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import random
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from contextlib import nullcontext
+from functools import cache
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._hub import DATA, SYSTEMS, celery_workers, fresh_hub
+from bench._hub import DATA, ROOT, SYSTEMS, celery_workers, fresh_hub, scorer
+from matching import normalize
 
 WORDS = [
     "Alder",
@@ -57,12 +62,50 @@ WORDS = [
 ]
 
 
-def _shift_digits(value: str, k: int) -> str:
-    return "".join(str((int(c) + k) % 10) if c.isdigit() else c for c in value)
+def _shift_digits(value: str, k: int, last: int | None = None) -> str:
+    """Each digit (of the `last` ones only, if given) shifted by k."""
+    positions = [i for i, c in enumerate(value) if c.isdigit()]
+    chars = list(value)
+    for i in positions[-last:] if last else positions:
+        chars[i] = str((int(chars[i]) + k) % 10)
+    return "".join(chars)
+
+
+def _other_domain(value: str, word: str) -> str:
+    """The address with another registrable domain (acme.co.uk -> acmebirch.co.uk); free-mail kept."""
+    registrable = normalize.web_domain(value)
+    if not registrable:
+        return value
+    label = f"{normalize.domain_label(registrable)}."
+    at = value.lower().rfind(label)
+    return value if at < 0 else f"{value[: at + len(label) - 1]}{word.lower()}{value[at + len(label) - 1 :]}"
+
+
+@cache
+def _valid_tax_id(compact: str, country: str | None) -> str:
+    """The compact tax ID with as few digits changed as it takes to be valid (a check digit put right)."""
+    if normalize.tax_id(compact, country)[1]:
+        return compact
+    for i in reversed([i for i, c in enumerate(compact) if c.isdigit()]):
+        for d in "0123456789":
+            candidate = compact[:i] + d + compact[i + 1 :]
+            if normalize.tax_id(candidate, country)[1]:
+                return candidate
+    return compact
+
+
+def _other_tax_id(value: str, k: int, country: str | None) -> str:
+    """Another organisation's tax ID in the same format, valid if the original was."""
+    compact, valid = normalize.tax_id(value, country)
+    if not valid:
+        return _shift_digits(value, k)
+    digits = iter(c for c in _valid_tax_id(_shift_digits(compact, k), country) if c.isdigit())
+    return "".join(next(digits) if c.isdigit() else c for c in value)
 
 
 def _copy(row: dict[str, str], k: int) -> dict[str, str]:
-    """Copy k of a row: another organisation of the same shape."""
+    """Copy k of a row: another organisation of the same shape (its identifiers as valid as the
+    original's, so that the copies are as hard to tell apart as the labelled set's records)."""
     if k == 0:
         return row
     word = f"{WORDS[k % len(WORDS)]}{k // len(WORDS) or ''}"
@@ -72,33 +115,41 @@ def _copy(row: dict[str, str], k: int) -> dict[str, str]:
         if row[field]:
             out[field] = f"{word} {row[field]}"
     for field in ("website", "email"):
-        if row[field] and "." in row[field]:
-            host, _, rest = row[field].rpartition(".")
-            out[field] = f"{host}{word.lower()}.{rest}"
-    for field in ("tax_id", "phone", "postal_code"):
-        out[field] = _shift_digits(row[field], k)
+        out[field] = _other_domain(row[field], word)
+    out["tax_id"] = _other_tax_id(row["tax_id"], k, normalize.country(row["country"]))
+    out["phone"] = _shift_digits(row["phone"], k, last=4)  # the subscriber's digits: still a valid number
+    out["postal_code"] = _shift_digits(row["postal_code"], k)
     out["parent_source_id"] = f"{row['parent_source_id']}-{k}" if row["parent_source_id"] else ""
     return out
 
 
 def _write(records: int, folder: Path) -> dict[str, Path]:
+    """The systems' CSV files, and `truth.csv` beside them: copy k of entity E is entity E-k."""
     per_system = {s: list(csv.DictReader((DATA / f"{s}.csv").open())) for s in SYSTEMS}
+    labels = csv.DictReader((DATA / "truth.csv").open())
+    entity = {(r["system"], r["source_id"]): r["entity_id"] for r in labels}
     total = sum(len(rows) for rows in per_system.values())
     copies = max(1, -(-records // total))
     paths = {}
-    for system, rows in per_system.items():
-        paths[system] = folder / f"{system}.csv"
-        share = round(records * len(rows) / total)
-        with paths[system].open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            written = 0
-            for k in range(copies):
-                for row in rows:
-                    if written == share:
-                        break
-                    writer.writerow(_copy(row, k))
-                    written += 1
+    with (folder / "truth.csv").open("w", newline="") as truth_handle:
+        truth = csv.writer(truth_handle)
+        truth.writerow(["system", "source_id", "entity_id"])
+        for system, rows in per_system.items():
+            paths[system] = folder / f"{system}.csv"
+            share = round(records * len(rows) / total)
+            with paths[system].open("w", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+                writer.writeheader()
+                written = 0
+                for k in range(copies):
+                    for row in rows:
+                        if written == share:
+                            break
+                        copy = _copy(row, k)
+                        writer.writerow(copy)
+                        label = entity[(system, row["source_id"])]
+                        truth.writerow([system, copy["source_id"], f"{label}-{k}" if k else label])
+                        written += 1
     return paths
 
 
@@ -119,6 +170,9 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=0, help="batch-resolve on a Celery worker of this many processes"
     )
+    parser.add_argument(
+        "--splink", action="store_true", help="run the Splink baseline on the same records, scored alike"
+    )
     args = parser.parse_args()
     if args.workers and not args.database_url:
         parser.error("--workers needs --database-url (a PostgreSQL database the worker can share)")
@@ -127,7 +181,10 @@ def main() -> None:
     paths = _write(args.records, var)
     if not args.keep:
         _load(paths, args.workers)
+        _quality(var)
     _latencies(paths, args.samples)
+    if args.splink:
+        _splink(var)
 
 
 def _load(paths: dict[str, Path], workers: int) -> None:
@@ -153,9 +210,36 @@ def _load(paths: dict[str, Path], workers: int) -> None:
     print(f"batch resolution {where} {resolve_seconds:.0f}s: {out.getvalue().strip()}")
     seconds = MatchRun.objects.latest("started_at").stats.get("seconds", {})
     print(f"  engine phases (s): {seconds}")
+    print(f"  matching phase (features, blocking, model, scoring, clustering) {seconds.get('total', 0):.0f}s")
     # the rest of the run: golden records with history, blocking keys, review tasks
     print(f"  settling {resolve_seconds - seconds.get('total', 0):.0f}s")
     print(f"end to end {ingest_seconds + resolve_seconds:.0f}s for {held} records")
+    if workers:
+        # the worker has stopped: the largest of its processes (read before any other child runs)
+        largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"largest worker process {largest:.0f} MiB")
+
+
+def _quality(folder: Path) -> None:
+    """Pairwise figures of the batch's cross-reference against the generated truth."""
+    from django.core.management import call_command
+
+    score = scorer()
+    truth = score.load(str(folder / "truth.csv"), "entity_id")
+    call_command("export_xref", "customer", "-o", str(folder / "xref.csv"))
+    hub = score.score(truth, score.load(str(folder / "xref.csv"), "golden_id"))
+    figures = ", ".join(f"{k} {hub[k]}" for k in ("precision", "recall", "f1", "bcubed_f1"))
+    print(f"quality of the batch: {figures}")
+
+
+def _splink(folder: Path) -> None:
+    """The Splink baseline on the records generated for the hub, scored alike; its own process."""
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "splink_baseline.py"), "--data", str(folder),
+         "--out", str(folder / "splink-xref.csv"), "--scorer", str(DATA.parent / "score.py"), "--json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    print(f"Splink baseline on the same records: {json.loads(out.stdout.strip().splitlines()[-1])}")
 
 
 def _latencies(paths: dict[str, Path], samples: int) -> None:
@@ -184,10 +268,7 @@ def _latencies(paths: dict[str, Path], samples: int) -> None:
         searching.append(time.perf_counter() - started)
     print(f"incremental resolution of one new record against {held}: {_percentiles(incremental)}")
     print(f"search before create against {held}: {_percentiles(searching)}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # A worker's processes, once it has stopped: the largest of them.
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak memory: {peak:.0f} MiB; largest worker process {workers:.0f} MiB")
+    print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -187,10 +187,11 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="folder with the CSVs")
     parser.add_argument("--out", type=Path, required=True, help="xref CSV to write")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--scorer", type=Path, help="score.py (default: beside the data folder)")
     args = parser.parse_args()
     logging.getLogger("splink").setLevel(logging.ERROR)
 
-    scorer = load_scorer(args.data.parent / "score.py")
+    scorer = load_scorer(args.scorer or args.data.parent / "score.py")
     records = load_records(args.data)
     clusters, blocked, elapsed = run(records)
 
