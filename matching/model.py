@@ -188,6 +188,12 @@ class MatchModel:
                 return base
             u_level = self.u.get(fname, {}).get(level, _MIN_P)
             m = max(self.m.get(fname, {}).get(level, _MIN_P), _MIN_P)
+            if self.fitted_records:
+                # u is how often the value occurs among records of other parties: of the records
+                # counted, one is this record and about matches_per_record * m are its own duplicates,
+                # which share the value by being the same party, not by chance
+                n = self.fitted_records
+                freq = (freq * n - 1 - self.settings.matches_per_record * m) / n
             # the value's own frequency replaces u (bounded so one field cannot dominate everything)
             return math.log2(m / max(freq, u_level * 0.1))
         if fname == "name" and level in ("high", "medium", "low"):

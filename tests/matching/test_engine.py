@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import math
 import random
 from pathlib import Path
 
@@ -70,6 +71,16 @@ def test_rare_name_agreement_weighs_more_than_common(settings):
     rare = m.score(org(name="Zyxel7"), org(name="Zyxel7")).weight
     frequent = m.score(org(name="Smith Solutions"), org(name="Smith Solutions")).weight
     assert rare > frequent + 4
+
+
+def test_a_name_only_a_party_s_own_records_carry_is_no_chance_agreement(settings):
+    """Two records alone in carrying a name share it by being the same party; its frequency among
+    other parties' records, not the 2 in 100 they make up themselves, stands for u."""
+    m = MatchModel.from_settings(settings)
+    m.fit_term_frequencies([*(org(name=f"Zyxel{i}") for i in range(99)), org(name="Zyxel7")])
+    name = m.score(org(name="Zyxel7"), org(name="Zyxel7")).contributions[1]
+    assert name.field == "name" and name.level == "exact"
+    assert name.weight > math.log2(m.m["name"]["exact"] / (2 / 100)) + 4
 
 
 def test_free_mail_identifies_nobody(model):
