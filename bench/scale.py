@@ -3,8 +3,10 @@
     python bench/scale.py --records 100000 [--database-url URL] [--workers 2] [--splink]
 
 Generates N customer records from the labelled set: copy k of a row becomes another organisation
-(a distinct word added to its name, its identifiers shifted), so duplicates stay within a copy and
-names repeat across copies as real namesakes do. Loads them with `import_records --no-resolve`,
+(a word put before its name, another house number, its identifiers shifted but as valid as before,
+its web domain another),
+so duplicates stay within a copy and names repeat across copies as real namesakes do; `truth.csv`
+labels every record. Loads them with `import_records --no-resolve`,
 resolves the domain in batch (`resolve customer`; with --workers, its shards on a real Celery worker of
 that many processes) and scores the batch's cross-reference against the generated truth (with
 --splink, the Splink baseline on the same records beside it), then measures, against everything held:
@@ -24,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+import zlib
 from contextlib import nullcontext
 from functools import cache
 from pathlib import Path
@@ -63,11 +66,18 @@ WORDS = [
 
 
 def _shift_digits(value: str, k: int, last: int | None = None) -> str:
-    """Each digit (of the `last` ones only, if given) shifted by k."""
+    """The number its digits (the `last` ones only, if given) make, plus k times a prime, in as many
+    digits: copies up to 10**digits apart never share it (a shift of each digit by k repeated every
+    ten copies, so that copies 0, 10, 20… shared their phone numbers and tax IDs)."""
     positions = [i for i, c in enumerate(value) if c.isdigit()]
+    if last:
+        positions = positions[-last:]
+    if not positions:
+        return value
+    number = (int("".join(value[i] for i in positions)) + k * 7919) % 10 ** len(positions)
     chars = list(value)
-    for i in positions[-last:] if last else positions:
-        chars[i] = str((int(chars[i]) + k) % 10)
+    for i, digit in zip(positions, f"{number:0{len(positions)}d}", strict=True):
+        chars[i] = digit
     return "".join(chars)
 
 
@@ -103,22 +113,37 @@ def _other_tax_id(value: str, k: int, country: str | None) -> str:
     return "".join(next(digits) if c.isdigit() else c for c in value)
 
 
-def _copy(row: dict[str, str], k: int) -> dict[str, str]:
+@cache
+def _first_words() -> list[str]:
+    """The first words of the labelled set's organisation names, each once."""
+    words = set()
+    for system in SYSTEMS:
+        for row in csv.DictReader((DATA / f"{system}.csv").open()):
+            words.update(normalize.org_name(row["name"] or row["legal_name"])[0].split()[:1])
+    return sorted(words)
+
+
+def _copy(row: dict[str, str], k: int, entity: str) -> dict[str, str]:
     """Copy k of a row: another organisation of the same shape (its identifiers as valid as the
     original's, so that the copies are as hard to tell apart as the labelled set's records)."""
     if k == 0:
         return row
     word = f"{WORDS[k % len(WORDS)]}{k // len(WORDS) or ''}"
+    # Names gain a first word drawn per organisation from the data's own first words: one word for a
+    # whole copy would put every name of the copy into one block of any name-prefix blocking rule.
+    words = _first_words()
+    first = words[zlib.crc32(f"{entity}-{k}".encode()) % len(words)]
     out = dict(row)
     out["source_id"] = f"{row['source_id']}-{k}"
     for field in ("name", "legal_name"):
         if row[field]:
-            out[field] = f"{word} {row[field]}"
+            out[field] = f"{first.upper() if row[field].isupper() else first.title()} {row[field]}"
     for field in ("website", "email"):
         out[field] = _other_domain(row[field], word)
     out["tax_id"] = _other_tax_id(row["tax_id"], k, normalize.country(row["country"]))
     out["phone"] = _shift_digits(row["phone"], k, last=4)  # the subscriber's digits: still a valid number
     out["postal_code"] = _shift_digits(row["postal_code"], k)
+    out["address_line1"] = _shift_digits(row["address_line1"], k)  # another house on the street
     out["parent_source_id"] = f"{row['parent_source_id']}-{k}" if row["parent_source_id"] else ""
     return out
 
@@ -145,9 +170,9 @@ def _write(records: int, folder: Path) -> dict[str, Path]:
                     for row in rows:
                         if written == share:
                             break
-                        copy = _copy(row, k)
-                        writer.writerow(copy)
                         label = entity[(system, row["source_id"])]
+                        copy = _copy(row, k, label)
+                        writer.writerow(copy)
                         truth.writerow([system, copy["source_id"], f"{label}-{k}" if k else label])
                         written += 1
     return paths
