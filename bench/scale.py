@@ -262,7 +262,7 @@ def _splink(folder: Path) -> None:
     out = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "splink_baseline.py"), "--data", str(folder),
          "--out", str(folder / "splink-xref.csv"), "--scorer", str(DATA.parent / "score.py"), "--json"],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, cwd=folder,  # DuckDB spills into ./.tmp
     )  # fmt: skip
     print(f"Splink baseline on the same records: {json.loads(out.stdout.strip().splitlines()[-1])}")
 
