@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings as django_settings
 from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Count
 from django.utils import timezone
 
 from mdm import golden as golden_service
@@ -28,6 +28,7 @@ from mdm.selectors import customers_with_open_contract
 
 from . import em
 from .blocking import blocking_keys, locality_order, sort_key
+from .cluster import pair_key
 from .engine import (
     BatchResult,
     PreparedBatch,
@@ -140,9 +141,10 @@ def settings_and_model(domain: str) -> tuple[MatchSettings, MatchModel]:
 _counted: dict[str, tuple[int, int]] = {}
 
 
-def _holds_at_least(domain: str, wanted: int) -> bool:
-    """Does the domain hold at least ``wanted`` source records?"""
-    newest = SourceRecord.objects.aggregate(newest=Max("pk"))["newest"] or 0
+def _holds_at_least(domain: str, wanted: int, newest: int) -> bool:
+    """Does the domain hold at least ``wanted`` source records? ``newest`` is the highest record ID
+    known to be held (that of the records being resolved): records are only counted again once the
+    IDs since the last count could make up the difference."""
     counted = _counted.get(domain)
     if counted and counted[1] <= newest and counted[0] + newest - counted[1] < wanted:
         return False
@@ -158,11 +160,14 @@ def _store_model(config: MatchConfig, model: MatchModel) -> None:
     _loaded.pop(config.domain, None)
 
 
-def _model_for_chunk(domain: str, match_settings: MatchSettings, model: MatchModel) -> MatchModel:
+def _model_for_chunk(
+    domain: str, match_settings: MatchSettings, model: MatchModel, newest: int
+) -> MatchModel:
     """The model to resolve a chunk with: refitted over every held record once the domain has grown
     out of the one in use (see ``REFIT_GROWTH``)."""
     fitted = model.fitted_records
-    if not _holds_at_least(domain, math.ceil(REFIT_GROWTH * fitted) if fitted else MIN_RECORDS_TO_FIT):
+    wanted = math.ceil(REFIT_GROWTH * fitted) if fitted else MIN_RECORDS_TO_FIT
+    if not _holds_at_least(domain, wanted, newest):
         return model
     held = SourceRecord.objects.filter(domain=domain)
     ensure_features(held.filter(features={}).select_related("system").iterator(chunk_size=FEATURE_CHUNK))
@@ -339,7 +344,7 @@ def _resolve_chunk(domain: str, records: list[SourceRecord]) -> int:
     as in a batch run (stable IDs, merges and splits).
     """
     match_settings, model = settings_and_model(domain)
-    model = _model_for_chunk(domain, match_settings, model)
+    model = _model_for_chunk(domain, match_settings, model, newest=max(r.pk for r in records))
     keys_of = {r.pk: blocking_keys(domain, r.features) for r in records}
     _lock_keys([k for keys in keys_of.values() for k in keys])
     _store_keys(domain, keys_of)
@@ -372,8 +377,10 @@ def _resolve_chunk(domain: str, records: list[SourceRecord]) -> int:
     # Members whose attributes changed: their golden values follow, even when no record moved.
     golden_service.rebuild_many(changed, reason=f"{REASON}: source record changed")
     _supersede_reviews_within(domain, set(feats), {tuple(sorted((a, b))) for a, b, _ in result.reviews})
+    judged = must | cannot  # every judgement between the neighbourhood's records
     for a, b, score in result.reviews:
-        _open_review(domain, a, b, score)
+        if pair_key(a, b) not in judged:
+            _open_review(domain, a, b, score)
     return sum(1 for r in records if not held_now.get(r.pk))
 
 
@@ -390,8 +397,6 @@ def _supersede_reviews_within(domain: str, record_ids: set[int], asked: set[tupl
 
 def _open_review(domain: str, a: int, b: int, score: Any) -> None:
     left, right = sorted((a, b))
-    if Judgement.objects.filter(left=left, right=right).exists():
-        return
     goldens = SourceRecord.objects.filter(pk__in=(left, right)).values_list("golden_id", flat=True)
     ReviewTask.objects.get_or_create(
         left_id=left,
