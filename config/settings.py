@@ -147,6 +147,8 @@ SPECTACULAR_SETTINGS = {
 
 # Resolution: how many records one batch task takes; ingest hands records to matching in chunks of this.
 MDM_MATCH_CHUNK = env_int("MDM_MATCH_CHUNK", 500)
+# Batch resolution: how many records without features one task normalises (about a minute of work).
+MDM_BATCH_FEATURE_CHUNK = env_int("MDM_BATCH_FEATURE_CHUNK", 50_000)
 # Batch resolution: how many candidate pairs one scoring task takes (about ten seconds of work;
 # smaller shards spread better over many workers but load more of the same records' features).
 MDM_BATCH_SHARD_PAIRS = env_int("MDM_BATCH_SHARD_PAIRS", 200_000)

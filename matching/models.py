@@ -137,6 +137,26 @@ class MatchRun(models.Model):
         return f"{self.domain} run {self.pk} ({self.status})"
 
 
+class FeatureChunk(models.Model):
+    """A range of source record IDs whose features a batch run computes in one task on any worker.
+
+    Only records stored without features (a first run after a bulk load) are split this way; the
+    last chunk to finish enqueues the rest of the run.
+    """
+
+    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="feature_chunks")
+    index = models.PositiveIntegerField()
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="uniq_feature_chunk")]
+
+    def __str__(self) -> str:
+        return f"feature chunk {self.index} of run {self.run_id}"
+
+
 class MatchShard(models.Model):
     """A share of a batch run's candidate pairs, scored by one task on any worker.
 

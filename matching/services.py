@@ -42,6 +42,7 @@ from .features import features as record_features
 from .model import MatchModel
 from .models import (
     BlockingKey,
+    FeatureChunk,
     GoldenChunk,
     Judgement,
     MatchConfig,
@@ -463,6 +464,49 @@ def start_batch(domain: str) -> MatchRun:
     return MatchRun.objects.create(domain=domain, records=SourceRecord.objects.filter(domain=domain).count())
 
 
+def plan_features(run_id: int) -> int:
+    """Split the records of a batch run's domain stored without features into chunks for
+    `compute_feature_chunk`, to be normalised on every worker; how many chunks (0: too few records
+    lack features to be worth it, and preparing computes them).
+
+    Delivered again once its chunks exist, it returns their number: only those not done yet work.
+    """
+    with _failing(run_id):
+        run = MatchRun.objects.get(pk=run_id)
+        if run.status != MatchRun.Status.RUNNING:
+            return 0
+        planned = run.feature_chunks.count()
+        if planned:
+            return planned
+        missing = SourceRecord.objects.filter(domain=run.domain, features={}).order_by("pk")
+        ids = list(missing.values_list("pk", flat=True))
+        size = django_settings.MDM_BATCH_FEATURE_CHUNK
+        if len(ids) <= size:
+            return 0
+        FeatureChunk.objects.bulk_create(
+            FeatureChunk(run=run, index=i, first_id=ids[start], last_id=ids[min(start + size, len(ids)) - 1])
+            for i, start in enumerate(range(0, len(ids), size))
+        )
+        return math.ceil(len(ids) / size)
+
+
+def compute_feature_chunk(run_id: int, index: int) -> bool:
+    """Compute the features of one chunk of a batch run's records; True when it was the last chunk
+    and the run may be prepared. A chunk already done (its task delivered twice) is not redone."""
+    with _failing(run_id):
+        run = MatchRun.objects.get(pk=run_id)
+        if run.status != MatchRun.Status.RUNNING:
+            return False
+        with transaction.atomic():
+            chunk = FeatureChunk.objects.select_for_update().get(run_id=run_id, index=index)
+            if chunk.done_at is None:
+                span = (chunk.first_id, chunk.last_id)
+                missing = SourceRecord.objects.filter(domain=run.domain, pk__range=span, features={})
+                ensure_features(missing.select_related("system").iterator(chunk_size=FEATURE_CHUNK))
+                FeatureChunk.objects.filter(pk=chunk.pk).update(done_at=timezone.now())
+        return _last_part_done(run_id, FeatureChunk, "featured", start=0.0, span=0.05)
+
+
 def run_batch(run_id: int) -> MatchRun:
     """Re-resolve a whole domain: prepare its candidate pairs, score them in shards, then settle.
 
@@ -509,10 +553,10 @@ def _prepare_batch(run: MatchRun) -> int:
     # Before the collector pauses (normalisers raise and catch exceptions, whose tracebacks form
     # cycles), and streamed: a first batch run computes every record's features, and a million model
     # instances with their payloads held at once took several GiB.
-    started = time.perf_counter()
     missing = SourceRecord.objects.filter(domain=domain, features={}).select_related("system")
-    ensure_features(missing.iterator(chunk_size=FEATURE_CHUNK))
-    featured = round(time.perf_counter() - started, 3)
+    ensure_features(missing.iterator(chunk_size=FEATURE_CHUNK))  # all, or what feature chunks left
+    # wall time since the run started, feature chunks on other workers included
+    featured = round((timezone.now() - run.started_at).total_seconds(), 3)
     with gc_paused():
         config = match_config(domain)
         match_settings, model = load_settings(config)
@@ -583,10 +627,11 @@ def _claim_settling(run_id: int) -> bool:
 
 
 def _last_part_done(
-    run_id: int, part: type[MatchShard | GoldenChunk], step: str, *, start: float, span: float
+    run_id: int, part: type[FeatureChunk | MatchShard | GoldenChunk], step: str, *, start: float, span: float
 ) -> bool:
-    """Count the run's finished parts (shards or golden chunks); True for the one caller that sees
-    them all done, which marks `step` as taken. Progress moves from `start` by `span`."""
+    """Count the run's finished parts (feature chunks, shards or golden chunks); True for the one
+    caller that sees them all done, which marks `step` as taken. Progress moves from `start` by
+    `span`."""
     with transaction.atomic():
         # The lock orders the parts' last steps: of two finishing together, the second sees both.
         run = MatchRun.objects.select_for_update().get(pk=run_id)
@@ -663,9 +708,10 @@ def _finish_batch_run(run_id: int) -> None:
     # and filtered every open review task instead of using the index on the pair.
     planner_stats.refresh(BlockingKey, SourceRecord, GoldenRecord, ReviewTask)
     run = MatchRun.objects.get(pk=run_id)
+    run.feature_chunks.all().delete()
     run.shards.all().delete()
     run.golden_chunks.all().delete()
-    stats = {k: v for k, v in run.stats.items() if k not in ("settling", "finishing")}
+    stats = {k: v for k, v in run.stats.items() if k not in ("featured", "settling", "finishing")}
     MatchRun.objects.filter(pk=run_id).update(
         status=MatchRun.Status.DONE, progress=1.0, finished_at=timezone.now(), stats=stats
     )

@@ -13,7 +13,26 @@ def resolve_records(record_ids: list[int]) -> int:
 
 @shared_task(acks_late=True)
 def resolve_domain(run_id: int) -> None:
-    """Batch-resolve the domain of MatchRun `run_id`: prepare it and fan its shards out."""
+    """Batch-resolve the domain of MatchRun `run_id`: records stored without features are normalised
+    first, in chunks on every worker; then the run is prepared and its shards fanned out."""
+    chunks = services.plan_features(run_id)
+    if not chunks:
+        services.run_batch(run_id)
+    for index in range(chunks):
+        compute_features.delay(run_id, index)
+
+
+@shared_task(acks_late=True)
+def compute_features(run_id: int, index: int) -> None:
+    """Compute the features of one chunk of a batch run's records; the last one enqueues the
+    preparing. Idempotent per chunk."""
+    if services.compute_feature_chunk(run_id, index):
+        prepare_batch_run.delay(run_id)
+
+
+@shared_task(acks_late=True)
+def prepare_batch_run(run_id: int) -> None:
+    """Prepare a batch run (keys, blocking, model, shards) and fan its shards out."""
     services.run_batch(run_id)
 
 

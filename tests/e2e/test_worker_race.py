@@ -9,7 +9,7 @@ import time
 import pytest
 from django.core.management import call_command
 
-from matching.models import GoldenChunk, MatchRun, MatchShard
+from matching.models import FeatureChunk, GoldenChunk, MatchRun, MatchShard
 from matching.tasks import resolve_records
 from mdm.choices import GoldenStatus
 from mdm.ingest import ingest_records
@@ -91,8 +91,9 @@ def test_two_workers_racing_on_duplicates_make_one_golden_record(celery_worker):
 
 @pytest.fixture
 def sharding_worker(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
-    """A real worker whose batch runs split their candidate pairs into shards of five, and their new
-    golden records into chunks of two."""
+    """A real worker whose batch runs split the records without features into chunks of three, their
+    candidate pairs into shards of five, and their new golden records into chunks of two."""
+    monkeypatch.setenv("MDM_BATCH_FEATURE_CHUNK", "3")
     monkeypatch.setenv("MDM_BATCH_SHARD_PAIRS", "5")
     monkeypatch.setenv("MDM_BATCH_GOLDEN_CHUNK", "2")
     return request.getfixturevalue("celery_worker")
@@ -108,3 +109,4 @@ def test_a_batch_run_scores_its_shards_on_the_workers_and_settles_once(sharding_
     assert f"{len(COMPANIES)} golden records" in out.getvalue()
     _assert_one_golden_record_per_company(pairs)
     assert not MatchShard.objects.exists() and not GoldenChunk.objects.exists()
+    assert not FeatureChunk.objects.exists() and not SourceRecord.objects.filter(features={}).exists()

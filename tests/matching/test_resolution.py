@@ -160,6 +160,25 @@ def test_a_first_batch_writes_its_new_golden_records_in_chunk_tasks(crm, erp, bi
     assert keyed == set(SourceRecord.objects.values_list("pk", flat=True)), "alone or not, all have keys"
 
 
+def test_a_first_batch_computes_features_in_chunk_tasks_counted_once(crm, erp, billing, settings):
+    _small_estate(crm, erp, billing)
+    assert not SourceRecord.objects.exclude(features={}).exists(), "loaded without features"
+    settings.MDM_BATCH_FEATURE_CHUNK = 2
+    run = services.start_batch("customer")
+    chunks = services.plan_features(run.pk)
+    assert chunks == 4, "seven records in chunks of two"
+    assert services.plan_features(run.pk) == chunks, "planning delivered twice enqueues the same chunks"
+    assert services.compute_feature_chunk(run.pk, 0) is False
+    assert services.compute_feature_chunk(run.pk, 0) is False, "a repeated chunk does not count again"
+    assert SourceRecord.objects.exclude(features={}).count() == 2
+    assert [services.compute_feature_chunk(run.pk, i) for i in (1, 2, 3)] == [False, False, True]
+    assert not SourceRecord.objects.filter(features={}).exists()
+    run = services.run_batch(run.pk)
+    assert run.status == MatchRun.Status.DONE, run.error
+    assert {frozenset({"A1", "A2", "A3"}), frozenset({"G1", "G2"})} <= _grouping()
+    assert not run.feature_chunks.exists() and "featured" not in run.stats
+
+
 def test_a_shard_or_golden_chunk_delivered_twice_is_counted_once(crm, erp, billing, settings):
     _small_estate(crm, erp, billing)
     settings.MDM_BATCH_SHARD_PAIRS = 1
