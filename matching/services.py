@@ -472,8 +472,8 @@ def plan_features(run_id: int) -> int:
     Delivered again once its chunks exist, it returns their number: only those not done yet work.
     """
     with _failing(run_id):
-        run = MatchRun.objects.get(pk=run_id)
-        if run.status != MatchRun.Status.RUNNING:
+        run = _running(run_id)
+        if run is None:
             return 0
         planned = run.feature_chunks.count()
         if planned:
@@ -494,8 +494,8 @@ def compute_feature_chunk(run_id: int, index: int) -> bool:
     """Compute the features of one chunk of a batch run's records; True when it was the last chunk
     and the run may be prepared. A chunk already done (its task delivered twice) is not redone."""
     with _failing(run_id):
-        run = MatchRun.objects.get(pk=run_id)
-        if run.status != MatchRun.Status.RUNNING:
+        run = _running(run_id)
+        if run is None:
             return False
         with transaction.atomic():
             chunk = FeatureChunk.objects.select_for_update().get(run_id=run_id, index=index)
@@ -521,6 +521,12 @@ def run_batch(run_id: int) -> MatchRun:
     for index in range(shards):
         score_shard.delay(run_id, index)
     return MatchRun.objects.get(pk=run_id)
+
+
+def _running(run_id: int) -> MatchRun | None:
+    """The run, unless it has finished or failed: a step delivered late has nothing left to do."""
+    run = MatchRun.objects.get(pk=run_id)
+    return run if run.status == MatchRun.Status.RUNNING else None
 
 
 @contextmanager
@@ -608,8 +614,8 @@ def score_shard(run_id: int, index: int) -> bool:
     A shard already scored (its task delivered twice) is not scored or counted again.
     """
     with _failing(run_id):
-        run = MatchRun.objects.get(pk=run_id)
-        if run.status != MatchRun.Status.RUNNING:
+        run = _running(run_id)
+        if run is None:
             return False
         shard = MatchShard.objects.get(run_id=run_id, index=index)
         if shard.done_at is None:
@@ -654,8 +660,8 @@ def settle_batch_run(run_id: int) -> int:
     tasks, one per chunk; the number of chunks is returned (0: the run has finished).
     """
     with _failing(run_id):
-        run = MatchRun.objects.get(pk=run_id)
-        if run.status != MatchRun.Status.RUNNING:
+        run = _running(run_id)
+        if run is None:
             return 0
         written = run.golden_chunks.count()
         if written:
@@ -690,8 +696,8 @@ def create_golden_chunk(run_id: int, index: int) -> None:
     A chunk already written (its task delivered twice) is not written or counted again.
     """
     with _failing(run_id):
-        run = MatchRun.objects.get(pk=run_id)
-        if run.status != MatchRun.Status.RUNNING:
+        run = _running(run_id)
+        if run is None:
             return
         with transaction.atomic():
             chunk = GoldenChunk.objects.select_for_update().get(run_id=run_id, index=index)
