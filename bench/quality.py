@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import resource
-import subprocess
 import sys
 import time
 from itertools import combinations
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._hub import DATA, ROOT, SYSTEMS, fresh_hub, scorer
+from bench._hub import DATA, SYSTEMS, fresh_hub, scorer, splink_baseline
 
 
 def _export(path: Path) -> dict[tuple[str, str], str]:
@@ -121,12 +119,7 @@ def main() -> None:
     survivorship = _recompute_golden_records()
 
     if not args.no_splink:
-        out = subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "splink_baseline.py"), "--data", str(DATA),
-             "--out", str(var / "splink-xref.csv"), "--json"],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        rows.append(("splink", json.loads(out.stdout.strip().splitlines()[-1])))
+        rows.append(("splink", splink_baseline(DATA, var / "splink-xref.csv")))
 
     print(f"database: {connection.vendor}; records: {len(truth)}; true entities: {len(set(truth.values()))}")
     columns = ("precision", "recall", "f1", "bcubed_f1", "blocking_recall", "reviews", "wall_seconds")

@@ -4,9 +4,8 @@
 
 Generates N customer records from the labelled set: copy k of a row becomes another organisation
 (a word put before its name, another house number, its identifiers shifted but as valid as before,
-its web domain another),
-so duplicates stay within a copy and names repeat across copies as real namesakes do; `truth.csv`
-labels every record. Loads them with `import_records --no-resolve`,
+its web domain another), so duplicates stay within a copy and names repeat across copies as real
+namesakes do; `truth.csv` labels every record. Loads them with `import_records --no-resolve`,
 resolves the domain in batch (`resolve customer`; with --workers, its shards on a real Celery worker of
 that many processes) and scores the batch's cross-reference against the generated truth (with
 --splink, the Splink baseline on the same records beside it), then measures, against everything held:
@@ -20,11 +19,9 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import random
 import resource
 import statistics
-import subprocess
 import sys
 import time
 import zlib
@@ -33,7 +30,7 @@ from functools import cache
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._hub import DATA, ROOT, SYSTEMS, celery_workers, fresh_hub, scorer
+from bench._hub import DATA, SYSTEMS, celery_workers, fresh_hub, scorer, splink_baseline
 from matching import normalize
 
 WORDS = [
@@ -125,8 +122,8 @@ def _first_words() -> list[str]:
 
 
 def _copy(row: dict[str, str], k: int, entity: str) -> dict[str, str]:
-    """Copy k of a row: another organisation of the same shape (its identifiers as valid as the
-    original's, so that the copies are as hard to tell apart as the labelled set's records)."""
+    """Copy k of a row: another organisation of the same shape, its identifiers as valid as the
+    original's."""
     if k == 0:
         return row
     word = f"{WORDS[k % len(WORDS)]}{k // len(WORDS) or ''}"
@@ -259,13 +256,8 @@ def _quality(folder: Path) -> None:
 
 
 def _splink(folder: Path) -> None:
-    """The Splink baseline on the records generated for the hub, scored alike; its own process."""
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "splink_baseline.py"), "--data", str(folder),
-         "--out", str(folder / "splink-xref.csv"), "--scorer", str(DATA.parent / "score.py"), "--json"],
-        capture_output=True, text=True, check=True, cwd=folder,  # DuckDB spills into ./.tmp
-    )  # fmt: skip
-    print(f"Splink baseline on the same records: {json.loads(out.stdout.strip().splitlines()[-1])}")
+    """The Splink baseline on the records generated for the hub, scored alike."""
+    print(f"Splink baseline on the same records: {splink_baseline(folder, folder / 'splink-xref.csv')}")
 
 
 def _latencies(paths: dict[str, Path], samples: int) -> None:

@@ -8,7 +8,7 @@ import logging
 import math
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -397,6 +397,7 @@ def _supersede_reviews_within(domain: str, record_ids: set[int], asked: set[tupl
 
 
 def _open_review(domain: str, a: int, b: int, score: Any) -> None:
+    """Open a review task on the pair, a pair no steward has judged (the caller knows its judgements)."""
     left, right = sorted((a, b))
     goldens = SourceRecord.objects.filter(pk__in=(left, right)).values_list("golden_id", flat=True)
     ReviewTask.objects.get_or_create(
@@ -483,11 +484,11 @@ def plan_features(run_id: int) -> int:
         size = django_settings.MDM_BATCH_FEATURE_CHUNK
         if len(ids) <= size:
             return 0
-        FeatureChunk.objects.bulk_create(
+        chunks = FeatureChunk.objects.bulk_create(
             FeatureChunk(run=run, index=i, first_id=ids[start], last_id=ids[min(start + size, len(ids)) - 1])
             for i, start in enumerate(range(0, len(ids), size))
         )
-        return math.ceil(len(ids) / size)
+        return len(chunks)
 
 
 def compute_feature_chunk(run_id: int, index: int) -> bool:
@@ -497,13 +498,13 @@ def compute_feature_chunk(run_id: int, index: int) -> bool:
         run = _running(run_id)
         if run is None:
             return False
-        with transaction.atomic():
-            chunk = FeatureChunk.objects.select_for_update().get(run_id=run_id, index=index)
-            if chunk.done_at is None:
-                span = (chunk.first_id, chunk.last_id)
-                missing = SourceRecord.objects.filter(domain=run.domain, pk__range=span, features={})
-                ensure_features(missing.select_related("system").iterator(chunk_size=FEATURE_CHUNK))
-                FeatureChunk.objects.filter(pk=chunk.pk).update(done_at=timezone.now())
+
+        def compute(chunk: FeatureChunk) -> None:
+            span = (chunk.first_id, chunk.last_id)
+            missing = SourceRecord.objects.filter(domain=run.domain, pk__range=span, features={})
+            ensure_features(missing.select_related("system").iterator(chunk_size=FEATURE_CHUNK))
+
+        _once(FeatureChunk, run_id, index, compute)
         return _last_part_done(run_id, FeatureChunk, "featured", start=0.0, span=0.05)
 
 
@@ -632,6 +633,18 @@ def _claim_settling(run_id: int) -> bool:
     return _last_part_done(run_id, MatchShard, "settling", start=0.1, span=0.4)
 
 
+def _once(
+    part: type[FeatureChunk | GoldenChunk], run_id: int, index: int, work: Callable[[Any], None]
+) -> None:
+    """Do `work` on one chunk of a run unless it is done already (its task delivered twice), and mark
+    it done in the same transaction; the chunk's row lock keeps two deliveries from working at once."""
+    with transaction.atomic():
+        chunk = part.objects.select_for_update().get(run_id=run_id, index=index)
+        if chunk.done_at is None:
+            work(chunk)
+            part.objects.filter(pk=chunk.pk).update(done_at=timezone.now())
+
+
 def _last_part_done(
     run_id: int, part: type[FeatureChunk | MatchShard | GoldenChunk], step: str, *, start: float, span: float
 ) -> bool:
@@ -699,11 +712,11 @@ def create_golden_chunk(run_id: int, index: int) -> None:
         run = _running(run_id)
         if run is None:
             return
-        with transaction.atomic():
-            chunk = GoldenChunk.objects.select_for_update().get(run_id=run_id, index=index)
-            if chunk.done_at is None:
-                _create_goldens(run.domain, chunk.groups, reason=_batch_reason(run))
-                GoldenChunk.objects.filter(pk=chunk.pk).update(done_at=timezone.now())
+
+        def write(chunk: GoldenChunk) -> None:
+            _create_goldens(run.domain, chunk.groups, reason=_batch_reason(run))
+
+        _once(GoldenChunk, run_id, index, write)
         if _last_part_done(run_id, GoldenChunk, "finishing", start=0.6, span=0.35):
             _finish_batch_run(run_id)
 
