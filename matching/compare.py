@@ -36,23 +36,21 @@ def name_similarity(a: Feats, b: Feats) -> float:
     return best
 
 
+# the similarity bands below "exact", best first, with their default lower bounds
+NAME_BANDS = (("high", 0.93), ("medium", 0.86), ("low", 0.75))
+
+
 def org_name(a: Feats, b: Feats, spec: FieldSpec) -> Result:
     left, right = a.get("name"), b.get("name")
     if not a.get("compact") or not b.get("compact"):
         return "missing", left, right
     sim = name_similarity(a, b)
-    th = spec.thresholds
     if sim >= 1.0:
-        level = "exact"
-    elif sim >= th.get("high", 0.93):
-        level = "high"
-    elif sim >= th.get("medium", 0.86):
-        level = "medium"
-    elif sim >= th.get("low", 0.75):
-        level = "low"
-    else:
-        level = "else"
-    return level, left, right
+        return "exact", left, right
+    for level, default in NAME_BANDS:
+        if sim >= spec.thresholds.get(level, default):
+            return level, left, right
+    return "else", left, right
 
 
 def domain(a: Feats, b: Feats, spec: FieldSpec) -> Result:
@@ -81,8 +79,13 @@ def _strip_prefix(x: str, y: str) -> tuple[str, str]:
     return x, y
 
 
+def identifier_key(spec: FieldSpec) -> str:
+    """The feature a single-value field compares: the field's own name unless its settings name one."""
+    return str(spec.thresholds.get("key", spec.name))
+
+
 def identifier(a: Feats, b: Feats, spec: FieldSpec) -> Result:
-    key = str(spec.thresholds.get("key", spec.name)) if "key" in spec.thresholds else spec.name
+    key = identifier_key(spec)
     x, y = a.get(key), b.get(key)
     if not x or not y:
         return "missing", x, y
@@ -201,7 +204,7 @@ def person_name(a: Feats, b: Feats, spec: FieldSpec) -> Result:
 
 
 def date(a: Feats, b: Feats, spec: FieldSpec) -> Result:
-    key = str(spec.thresholds.get("key", spec.name))
+    key = identifier_key(spec)
     x, y = a.get(key), b.get(key)
     if not x or not y:
         return "missing", x, y
@@ -216,7 +219,7 @@ def date(a: Feats, b: Feats, spec: FieldSpec) -> Result:
 
 
 def exact(a: Feats, b: Feats, spec: FieldSpec) -> Result:
-    key = str(spec.thresholds.get("key", spec.name))
+    key = identifier_key(spec)
     x, y = a.get(key), b.get(key)
     if not x or not y:
         return "missing", x, y
@@ -224,7 +227,7 @@ def exact(a: Feats, b: Feats, spec: FieldSpec) -> Result:
 
 
 def set_overlap(a: Feats, b: Feats, spec: FieldSpec) -> Result:
-    key = str(spec.thresholds.get("key", spec.name))
+    key = identifier_key(spec)
     x, y = set(a.get(key) or ()), set(b.get(key) or ())
     if not x or not y:
         return "missing", sorted(x), sorted(y)

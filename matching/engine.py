@@ -28,7 +28,7 @@ becomes a review (see above).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
@@ -37,6 +37,7 @@ import numpy as np
 from matching import em
 from matching.blocking import blocking_keys, candidate_pairs, family_of, pair_rows, sort_key
 from matching.cluster import check_merge, cluster, pair_key, parent_conflict
+from matching.columns import weigh_pairs
 from matching.features import features
 from matching.model import MatchModel, Score
 from matching.settings import MatchSettings
@@ -213,14 +214,15 @@ def score_pairs(
     return edges
 
 
-def shard_weight(model: MatchModel, feats: Mapping[int, dict[str, Any]]) -> Callable[[int, int], float]:
-    """Pair weights for one shard of pairs: nothing memoised, as the shard's scores are not needed again."""
-
-    def weight(a: int, b: int) -> float:
-        k = pair_key(a, b)
-        return model.weigh(feats[k[0]], feats[k[1]])[0]
-
-    return weight
+def shard_edges(
+    model: MatchModel, feats: Mapping[int, dict[str, Any]], pairs: Sequence[tuple[int, int]], lower: float
+) -> list[tuple[int, int, float]]:
+    """The pairs of one shard worth keeping, as edges (a, b, weight): those at or above `lower`. The
+    shard's pairs are weighed together (see `matching.columns`); their scores are not needed again."""
+    rows = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    weights = weigh_pairs(model, feats, rows)
+    keep = np.flatnonzero(weights >= lower)
+    return [(a, b, w) for (a, b), w in zip(rows[keep].tolist(), weights[keep].tolist(), strict=True)]
 
 
 def resolve_batch(

@@ -26,11 +26,13 @@ from typing import Any
 
 from rapidfuzz.distance import OSA
 
-from matching.compare import COMPARATORS, compare
+from matching.compare import COMPARATORS, NAME_BANDS, compare
 from matching.settings import MatchSettings
 
 _MIN_P = 1e-9
 _MISSING_FREQ = 2.0
+# fuzzy name agreement, adjusted by the rarest name token the two records share
+TOKEN_LEVELS = frozenset(level for level, _ in NAME_BANDS)
 _Compared = tuple[str, str, float, Any, Any]  # field, level, weight, left value, right value
 
 
@@ -178,6 +180,11 @@ class MatchModel:
         u = max(self.u.get(fname, {}).get(level, _MIN_P), _MIN_P)
         return math.log2(m / u)
 
+    def token_adjustment(self, rarest: float) -> float:
+        """Bits a fuzzy name agreement gains (a rare shared token) or loses (a common one), at most 2."""
+        adj = 0.5 * math.log2(self.token_ref / max(rarest, 1e-12))
+        return max(-2.0, min(2.0, adj))
+
     def _tf_adjusted(self, fname: str, level: str, a: dict, b: dict, base: float) -> float:
         if level == "exact":
             value = tf_value(fname, a)
@@ -196,7 +203,7 @@ class MatchModel:
                 freq = (freq * n - 1 - self.settings.matches_per_record * m) / n
             # the value's own frequency replaces u (bounded so one field cannot dominate everything)
             return math.log2(m / max(freq, u_level * 0.1))
-        if fname == "name" and level in ("high", "medium", "low"):
+        if fname == "name" and level in TOKEN_LEVELS:
             ta, tb = a.get("tokens") or (), b.get("tokens") or ()
             shared = set(ta) & set(tb)
             if shared:
@@ -219,8 +226,7 @@ class MatchModel:
                             rarest = min(rarest, f)
                 if rarest == _MISSING_FREQ:
                     return base
-            adj = 0.5 * math.log2(self.token_ref / max(rarest, 1e-12))
-            return base + max(-2.0, min(2.0, adj))
+            return base + self.token_adjustment(rarest)
         return base
 
     def compare_levels(self, a: dict[str, Any], b: dict[str, Any]) -> list[str]:

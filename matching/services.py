@@ -34,9 +34,8 @@ from .engine import (
     PreparedBatch,
     prepare_batch,
     resolve_batch,
-    score_pairs,
     settle_batch,
-    shard_weight,
+    shard_edges,
 )
 from .features import features as record_features
 from .model import MatchModel
@@ -621,9 +620,8 @@ def score_shard(run_id: int, index: int) -> bool:
         shard = MatchShard.objects.get(run_id=run_id, index=index)
         if shard.done_at is None:
             match_settings, model = _scoring_of(run)
-            pairs = [(a, b) for a, b in shard.pairs]
-            feats = _features_of({x for pair in pairs for x in pair})
-            edges = score_pairs(shard_weight(model, feats), pairs, match_settings.lower_threshold)
+            feats = _features_of({x for pair in shard.pairs for x in pair})
+            edges = shard_edges(model, feats, shard.pairs, match_settings.lower_threshold)
             MatchShard.objects.filter(pk=shard.pk).update(edges=edges, done_at=timezone.now())
         return _claim_settling(run_id)
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import itertools
 import math
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,9 +16,7 @@ from matching.engine import resolve_batch, resolve_one
 from matching.features import features
 from matching.model import MatchModel
 from matching.settings import MatchSettings, default_settings
-
-# The labelled benchmark set lies in shared/ beside the repository (as in CI), never copied into it.
-BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "bench" / "customers"
+from tests.matching.samples import labelled_sample
 
 
 def org(**kw):
@@ -350,30 +346,6 @@ def test_refine_moves_parameters_towards_judgements(settings):
 
 
 # -------------------------------------------------------------------------------- benchmark samples
-def _load_sample(n_entities: int, seed: int = 5):
-    if not BENCH.exists():
-        pytest.fail(f"the labelled benchmark set is missing: {BENCH}")
-    truth = {}
-    with open(BENCH / "truth.csv", newline="") as f:
-        for r in csv.DictReader(f):
-            truth[(r["system"], r["source_id"])] = r["entity_id"]
-    entities = sorted(set(truth.values()))
-    chosen = set(random.Random(seed).sample(entities, n_entities))
-    # keep namesakes (N) and subsidiaries (S) of chosen entities in the sample: they are the hard part
-    chosen |= {e for e in entities if e.rstrip("NS") in {c.rstrip("NS") for c in chosen}}
-    recs, ent = {}, {}
-    i = 0
-    for system in ("crm", "erp", "support", "billing"):
-        with open(BENCH / f"{system}.csv", newline="") as f:
-            for r in csv.DictReader(f):
-                e = truth[(system, r["source_id"])]
-                if e in chosen:
-                    recs[i] = {**r, "system": system}
-                    ent[i] = e
-                    i += 1
-    return recs, ent
-
-
 def _true_pairs(ent):
     by = {}
     for r, e in ent.items():
@@ -386,7 +358,7 @@ def _pairs(clusters):
 
 
 def test_blocking_recall_on_labelled_sample():
-    recs, ent = _load_sample(400)
+    recs, ent = labelled_sample(400)
     keys = {r: blocking_keys("customer", features("customer", a)) for r, a in recs.items()}
     stats = {}
     found = candidate_pairs(keys, 50, window=10, stats=stats)
@@ -421,7 +393,7 @@ def test_locality_order_brings_the_pairs_of_records_sorting_together_together():
 
 
 def test_batch_quality_and_incremental_agreement():
-    recs, ent = _load_sample(500)
+    recs, ent = labelled_sample(500)
     settings = default_settings("customer")
     feats = {r: features("customer", a) for r, a in recs.items()}
     batch = resolve_batch(feats, settings)

@@ -1,0 +1,381 @@
+"""Weights of many pairs at once, one field at a time over columns of values.
+
+A batch run scores tens of millions of candidate pairs; one pair at a time, ``MatchModel.weigh`` spends
+most of its 17 µs in the interpreter. Here each field is compared for all of a shard's pairs together:
+each value a comparator reads becomes one array over the shard's records, exact agreement is a
+comparison of integer codes, string similarity comes from rapidfuzz's ``process.cpdist`` (pair by pair
+in C++), and values with few distinct forms (country, legal form) are compared once per distinct pair
+of values. The weights are those ``weigh`` gives, to the bit: ``compare`` stays the one definition of
+every level, and the pairs a column cannot settle (a record with two names or two web domains, a
+comparator with no column form, a fuzzy name whose rarest shared token adjusts it) are put to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from matching.compare import COMPARATORS, NAME_BANDS, identifier_key
+from matching.model import TOKEN_LEVELS, MatchModel, tf_value
+from matching.settings import FieldSpec
+
+UNDECIDED = -1
+
+
+class Columns:
+    """The values of a set of records, by position, and a set of pairs as two position arrays."""
+
+    def __init__(self, feats: Mapping[int, dict[str, Any]], pairs: Sequence[tuple[int, int]]):
+        # each pair as pair_key orders it, smaller id first
+        keyed = np.sort(np.asarray(pairs, dtype=np.int64).reshape(-1, 2), axis=1)
+        ids, positions = np.unique(keyed, return_inverse=True)
+        positions = positions.reshape(-1, 2)
+        self.records = [feats[int(i)] for i in ids]
+        self.a, self.b = positions[:, 0], positions[:, 1]
+        self.size = len(keyed)
+        self._cache: dict[Any, Any] = {}
+
+    def _memo(self, key: Any, build: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
+    def values(self, key: str) -> np.ndarray:
+        """Each record's value of ``key`` (an object array; None where absent)."""
+        return self._memo(("values", key), lambda: _objects([r.get(key) for r in self.records]))
+
+    def first(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each record's first item of the list ``key`` (None where empty) and the list's length."""
+
+        def build() -> tuple[np.ndarray, np.ndarray]:
+            lists = [r.get(key) or () for r in self.records]
+            firsts = _objects([x[0] if x else None for x in lists])
+            return firsts, np.array([len(x) for x in lists], dtype=np.int64)
+
+        return self._memo(("first", key), build)
+
+    def items(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The lists ``key`` of all records end to end (values and their codes), and where each
+        record's list starts and how long it is."""
+
+        def build() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+            lists = [r.get(key) or () for r in self.records]
+            counts = np.array([len(x) for x in lists], dtype=np.int64)
+            flat = _objects([v for x in lists for v in x])
+            starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+            return flat, _codes(flat), starts, counts
+
+        return self._memo(("items", key), build)
+
+    def combinations(self, key: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every item of list ``key`` of the first record of each pair in `rows` against every item of
+        the second's: for each combination, its pair's place in `rows` and the two items' positions
+        in ``items(key)``."""
+        _, _, starts, counts = self.items(key)
+        a, b = self.a[rows], self.b[rows]
+        per_row = counts[a] * counts[b]
+        owner = np.repeat(np.arange(len(rows)), per_row)
+        k = np.arange(per_row.sum()) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+        width = counts[b][owner]
+        return owner, starts[a][owner] + k // width, starts[b][owner] + k % width
+
+    def codes(self, key: Any, values: np.ndarray) -> np.ndarray:
+        """Integer codes of ``values`` (equal values, equal codes; -1 for a missing value)."""
+        return self._memo(("codes", key), lambda: _codes(values))
+
+    def both(self, present: np.ndarray) -> np.ndarray:
+        """Pairs whose two records both satisfy the per-record mask ``present``."""
+        return present[self.a] & present[self.b]
+
+
+def _objects(items: list[Any]) -> np.ndarray:
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def _codes(values: np.ndarray) -> np.ndarray:
+    return pd.factorize(values, use_na_sentinel=True)[0]
+
+
+def _present(values: np.ndarray) -> np.ndarray:
+    return np.array([bool(v) for v in values], dtype=bool)
+
+
+def _similarity(x: np.ndarray, y: np.ndarray, scorer: Callable[..., Any]) -> np.ndarray:
+    if not len(x):
+        return np.empty(0, dtype=np.float64)
+    return process.cpdist(list(x), list(y), scorer=scorer, dtype=np.float64)
+
+
+def _distance(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    if not len(x):
+        return np.empty(0, dtype=np.int64)
+    return process.cpdist(list(x), list(y), scorer=OSA.distance, dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------- column comparators
+# Each returns the level names it uses and, per pair, a level's index among them or UNDECIDED.
+Levels = tuple[Sequence[str], np.ndarray]
+
+
+def _best(owner: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """The largest of `values` per owner (owners 0 .. size-1, sorted); -inf where an owner has none."""
+    best = np.full(size, -np.inf)
+    np.maximum.at(best, owner, values)
+    return best
+
+
+def _org_name(c: Columns, spec: FieldSpec) -> Levels:
+    names = ("exact", *(level for level, _ in NAME_BANDS), "else", "missing")
+    _, _, _, n_compact = c.items("compact")
+    out = np.full(c.size, names.index("missing"), dtype=np.int64)
+    rows = np.flatnonzero((n_compact[c.a] > 0) & (n_compact[c.b] > 0))
+    # every name variant (trade and legal name) of one record against every variant of the other
+    compact = c.items("compact")[0]
+    owner, x, y = c.combinations("compact", rows)
+    sim = _best(owner, _similarity(compact[x], compact[y], fuzz.ratio), len(rows))
+    spaced = c.items("names")[0]
+    owner, x, y = c.combinations("names", rows)
+    sim = np.maximum(sim, _best(owner, _similarity(spaced[x], spaced[y], fuzz.token_sort_ratio), len(rows)))
+    sim /= 100
+    level = np.full(len(rows), names.index("else"), dtype=np.int64)
+    for i, (band, default) in reversed(list(enumerate(NAME_BANDS, start=1))):
+        level[sim >= spec.thresholds.get(band, default)] = i
+    level[sim >= 1.0] = 0
+    out[rows] = level
+    return names, out
+
+
+def _domain(c: Columns, spec: FieldSpec) -> Levels:
+    names = ("exact", "label", "fuzzy", "else", "missing")
+    _, dcodes, _, n_dom = c.items("domains")
+    labels, lcodes, _, _ = c.items("domain_labels")
+    out = np.full(c.size, names.index("missing"), dtype=np.int64)
+    rows = np.flatnonzero((n_dom[c.a] > 0) & (n_dom[c.b] > 0))
+    owner, x, y = c.combinations("domains", rows)
+    exact = _best(owner, (dcodes[x] == dcodes[y]).astype(np.float64), len(rows)) > 0
+    owner, x, y = c.combinations("domain_labels", rows)
+    label = _best(owner, (lcodes[x] == lcodes[y]).astype(np.float64), len(rows)) > 0
+    # no labels to compare: a best similarity of 0, as the comparator's max(..., default=0.0)
+    fuzzy = np.maximum(_best(owner, _similarity(labels[x], labels[y], fuzz.ratio), len(rows)), 0.0) / 100
+    level = np.select(
+        [exact, label, fuzzy >= spec.thresholds.get("fuzzy", 0.88)],
+        [names.index("exact"), names.index("label"), names.index("fuzzy")],
+        names.index("else"),
+    )
+    out[rows] = level
+    return names, out
+
+
+def _edits(names: Sequence[str], x: np.ndarray, y: np.ndarray, max_edits: int) -> np.ndarray:
+    """Levels of pairs whose values x and y differ: close within `max_edits` edits, else else."""
+    close = _distance(x, y) <= max_edits
+    return np.where(close, names.index("close"), names.index("else"))
+
+
+def _identifier(c: Columns, spec: FieldSpec) -> Levels:
+    names = ("exact", "close", "else", "missing")
+    key = identifier_key(spec)
+    values = c.values(key)
+    present, codes = _present(values), c.codes(key, values)
+    out = np.full(c.size, names.index("missing"), dtype=np.int64)
+    a, b = c.a, c.b
+    both = c.both(present)
+    out[both & (codes[a] == codes[b])] = 0
+    rows = np.flatnonzero(both & (codes[a] != codes[b]))
+    if len(rows):
+        # a VAT number with its country prefix against one without: compared without the prefix
+        text = _objects([str(v) for v in values])
+        prefixed = np.array([t[:2].isalpha() for t in text], dtype=bool)
+        bare = _objects([t[2:] if p else t for t, p in zip(text, prefixed, strict=True)])
+        pa, pb = prefixed[a[rows]], prefixed[b[rows]]
+        x = np.where(pa & ~pb, bare[a[rows]], text[a[rows]])
+        y = np.where(pb & ~pa, bare[b[rows]], text[b[rows]])
+        same = x == y
+        out[rows[same]] = 0
+        differ = ~same
+        out[rows[differ]] = _edits(names, x[differ], y[differ], int(spec.thresholds.get("max_edits", 1)))
+    return names, out
+
+
+def _phone(c: Columns, spec: FieldSpec) -> Levels:
+    names = ("exact", "close", "else", "missing")
+    phone = c.values("phone")
+    tails = c.values("phone_tail")
+    tail = _objects([t or p for t, p in zip(tails, phone, strict=True)])
+    present, codes, tcodes = _present(phone), c.codes("phone", phone), c.codes("phone_tail+", tail)
+    out = np.full(c.size, names.index("missing"), dtype=np.int64)
+    a, b = c.a, c.b
+    both = c.both(present)
+    same = both & ((codes[a] == codes[b]) | (tcodes[a] == tcodes[b]))
+    out[same] = 0
+    rows = np.flatnonzero(both & ~same)
+    out[rows] = _edits(names, tail[a[rows]], tail[b[rows]], int(spec.thresholds.get("max_edits", 2)))
+    return names, out
+
+
+def _address(c: Columns, spec: FieldSpec) -> Levels:
+    names = ("full", "street", "other_street", "locality", "city", "else", "missing")
+    a, b = c.a, c.b
+    street, house = c.values("street"), c.values("house")
+    postal, city = c.values("postal"), c.values("city")
+    street_both = c.both(_present(street))
+    postal_both = c.both(_present(postal))
+    city_both = c.both(_present(city))
+    hcodes, pcodes = c.codes("house", house), c.codes("postal", postal)
+    has_house = _present(house)
+    same_house = ~has_house[a] | ~has_house[b] | (hcodes[a] == hcodes[b])
+    street_ok = np.zeros(c.size, dtype=bool)
+    rows = np.flatnonzero(street_both & same_house)
+    street_ok[rows] = _similarity(street[a[rows]], street[b[rows]], fuzz.token_sort_ratio) / 100 >= (
+        spec.thresholds.get("street", 0.85)
+    )
+    postal_ok = postal_both & (pcodes[a] == pcodes[b])
+    city_ok = np.zeros(c.size, dtype=bool)
+    rows = np.flatnonzero(city_both)
+    city_ok[rows] = _similarity(city[a[rows]], city[b[rows]], fuzz.ratio) / 100 >= spec.thresholds.get(
+        "city", 0.85
+    )
+    same_locality = (postal_ok | city_ok) & (postal_ok == postal_both) & (city_ok == city_both)
+    other = "other_street" if "other_street" in spec.levels else "else"
+    choices = [
+        (~(street_both | postal_both | city_both), "missing"),
+        (street_ok & (postal_ok | city_ok), "full"),
+        (street_ok, "street"),
+        (street_both & same_locality, other),
+        (street_both, "else"),
+        (postal_ok & city_ok, "locality"),
+        (same_locality, "city"),
+    ]
+    out = np.select([m for m, _ in choices], [names.index(n) for _, n in choices], names.index("else"))
+    return names, out
+
+
+def _by_value_pairs(keys: Sequence[str]) -> Callable[[Columns, FieldSpec], Levels]:
+    """A comparator that reads only `keys`, asked once per distinct pair of their values: few for a
+    country or a legal form, however many pairs."""
+
+    def levels(c: Columns, spec: FieldSpec) -> Levels:
+        combined = _objects([tuple(r.get(k) for k in keys) for r in c.records])
+        codes, distinct = pd.factorize(combined)
+        joint = codes[c.a] * len(distinct) + codes[c.b]
+        unique, inverse = np.unique(joint, return_inverse=True)
+        comparator = COMPARATORS[spec.comparator]
+        found: list[str] = []
+        per_unique = np.empty(len(unique), dtype=np.int64)
+        for i, j in enumerate(unique.tolist()):
+            x, y = (dict(zip(keys, distinct[v], strict=True)) for v in divmod(j, len(distinct)))
+            level = comparator(x, y, spec)[0]
+            if level not in found:
+                found.append(level)
+            per_unique[i] = found.index(level)
+        return found, per_unique[inverse.reshape(-1)]
+
+    return levels
+
+
+def _when_both(key: Callable[[FieldSpec], str]) -> Callable[[Columns, FieldSpec], Levels]:
+    """A comparator that says ``missing`` unless both records carry the value `key` names: only the
+    pairs that do are put to it (few customer records carry a person's name or birth date)."""
+
+    def levels(c: Columns, spec: FieldSpec) -> Levels:
+        present = _present(c.values(key(spec)))
+        return ("missing",), np.where(c.both(present), UNDECIDED, 0)
+
+    return levels
+
+
+COLUMN_COMPARATORS: dict[str, Callable[[Columns, FieldSpec], Levels]] = {
+    "org_name": _org_name,
+    "domain": _domain,
+    "identifier": _identifier,
+    "phone": _phone,
+    "address": _address,
+    "country": _by_value_pairs(("country", "country_hint")),
+    "legal_form": _by_value_pairs(("legal_form",)),
+    "given_name": _when_both(lambda spec: "given"),
+    "person_name": _when_both(lambda spec: "family"),
+    "date": _when_both(identifier_key),
+    "exact": _when_both(identifier_key),
+    "set_overlap": _when_both(identifier_key),
+}
+
+
+# ---------------------------------------------------------------------------- weights
+def weigh_pairs(
+    model: MatchModel, feats: Mapping[int, dict[str, Any]], pairs: Sequence[tuple[int, int]]
+) -> np.ndarray:
+    """Each pair's weight, as ``model.weigh`` gives it (records ordered as ``pair_key`` orders them)."""
+    c = Columns(feats, pairs)
+    prior_w, table = model._table()
+    total = np.zeros(c.size, dtype=np.float64)
+    for spec, comparator, weights in table:
+        names, codes = COLUMN_COMPARATORS[spec.comparator](c, spec)
+        names = list(names)
+        for row in np.flatnonzero(codes == UNDECIDED).tolist():
+            level = comparator(c.records[c.a[row]], c.records[c.b[row]], spec)[0]
+            if level not in names:
+                names.append(level)
+            codes[row] = names.index(level)
+        table_w = np.array(
+            [0.0 if n == "missing" else weights.get(n, model.level_weight(spec.name, n)) for n in names]
+        )
+        w = table_w[codes]
+        if spec.tf:
+            _adjust(model, spec, c, names, codes, w)
+        total += w
+    return prior_w + total
+
+
+def _adjust(
+    model: MatchModel, spec: FieldSpec, c: Columns, names: list[str], codes: np.ndarray, w: np.ndarray
+) -> None:
+    """Term-frequency adjustment of `w` in place, as ``MatchModel._tf_adjusted`` makes it."""
+    if "exact" in names:
+        values = _objects([tf_value(spec.name, r) for r in c.records])
+        vcodes = c.codes(("tf", spec.name), values)
+        rows = np.flatnonzero(
+            (codes == names.index("exact")) & (vcodes[c.a] == vcodes[c.b]) & (vcodes[c.a] >= 0)
+        )
+        base = w[rows[0]] if len(rows) else 0.0
+        # the adjusted weight depends on the value alone: one per distinct value
+        per_value: dict[int, float] = {}
+        for row in rows.tolist():
+            v = int(vcodes[c.a[row]])
+            if v not in per_value:
+                r = c.records[c.a[row]]
+                per_value[v] = model._tf_adjusted(spec.name, "exact", r, r, base)
+            w[row] = per_value[v]
+    if spec.name == "name":
+        fuzzy = [i for i, n in enumerate(names) if n in TOKEN_LEVELS]
+        _adjust_tokens(model, c, np.flatnonzero(np.isin(codes, fuzzy)), w)
+
+
+def _adjust_tokens(model: MatchModel, c: Columns, rows: np.ndarray, w: np.ndarray) -> None:
+    """A fuzzy name agreement adjusted by the rarest name token the two records share, as
+    ``MatchModel._tf_adjusted`` adjusts it."""
+    tokens, tcodes, _, _ = c.items("tokens")
+    freq = np.array([model.token_tf.get(t, model.token_default) for t in tokens], dtype=np.float64)
+    owner, x, y = c.combinations("tokens", rows)
+    shared = tcodes[x] == tcodes[y]
+    rarest = np.full(len(rows), np.inf)
+    np.minimum.at(rarest, owner[shared], freq[x[shared]])
+    # typo'd names share no token exactly: tokens of four letters or more one edit apart (two from
+    # eight letters) count, at the frequency of the more common spelling
+    typo = ~np.isfinite(rarest)[owner]
+    lengths = np.array([len(t) for t in tokens], dtype=np.int64)
+    shortest = np.minimum(lengths[x], lengths[y])
+    typo &= shortest >= 4
+    near = _distance(tokens[x[typo]], tokens[y[typo]]) <= np.where(shortest[typo] < 8, 1, 2)
+    close = np.flatnonzero(typo)[near]
+    np.minimum.at(rarest, owner[close], np.maximum(freq[x[close]], freq[y[close]]))
+    found = np.isfinite(rarest)
+    distinct, inverse = np.unique(rarest[found], return_inverse=True)
+    bits = np.array([model.token_adjustment(f) for f in distinct.tolist()], dtype=np.float64)
+    w[rows[found]] += bits[inverse.reshape(-1)]
