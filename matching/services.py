@@ -51,6 +51,7 @@ from .models import (
     Verdict,
 )
 from .settings import MatchSettings, default_settings
+from .stored_features import features_of, held_features
 
 log = logging.getLogger(__name__)
 REASON = "identity resolution"
@@ -172,7 +173,7 @@ def _model_for_chunk(
     held = SourceRecord.objects.filter(domain=domain)
     ensure_features(held.filter(features={}).select_related("system").iterator(chunk_size=FEATURE_CHUNK))
     model = MatchModel.from_settings(match_settings)
-    feats = dict(held.values_list("pk", "features").iterator(chunk_size=5000))
+    feats = held_features(domain)
     em.fit(model, feats, ())
     _store_model(match_config(domain), model)
     return model
@@ -541,12 +542,6 @@ def _failing(run_id: int) -> Iterator[None]:
         raise
 
 
-def _held_features(domain: str) -> dict[int, dict[str, Any]]:
-    """Features by record, for every source record of `domain`."""
-    rows = SourceRecord.objects.filter(domain=domain).values_list("pk", "features")
-    return dict(rows.iterator(chunk_size=5000))
-
-
 def _held_goldens(domain: str) -> dict[int, str | None]:
     """The golden ID each source record of `domain` holds (None: none yet)."""
     rows = SourceRecord.objects.filter(domain=domain).values_list("pk", "golden_id")
@@ -566,7 +561,7 @@ def _prepare_batch(run: MatchRun) -> int:
     with gc_paused():
         config = match_config(domain)
         match_settings, model = load_settings(config)
-        records = _held_features(domain)
+        records = held_features(domain)
         # a batch run reads every record anyway: it refits whenever the domain has changed size
         fit = len(records) >= MIN_RECORDS_TO_FIT and (model is None or model.fitted_records != len(records))
         if fit:
@@ -598,15 +593,6 @@ def _scoring_of(run: MatchRun) -> tuple[MatchSettings, MatchModel]:
     return MatchSettings.from_dict(run.scoring["settings"]), MatchModel.from_dict(run.scoring["model"])
 
 
-def _features_of(record_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    ids = list(record_ids)
-    found: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(ids), 5000):
-        rows = SourceRecord.objects.filter(pk__in=ids[start : start + 5000]).values_list("pk", "features")
-        found.update(rows)
-    return found
-
-
 @gc_paused()
 def score_shard(run_id: int, index: int) -> bool:
     """Score one shard of a batch run's pairs; True when it was the last and the run may settle.
@@ -620,7 +606,7 @@ def score_shard(run_id: int, index: int) -> bool:
         shard = MatchShard.objects.get(run_id=run_id, index=index)
         if shard.done_at is None:
             match_settings, model = _scoring_of(run)
-            feats = _features_of({x for pair in shard.pairs for x in pair})
+            feats = features_of({x for pair in shard.pairs for x in pair})
             edges = shard_edges(model, feats, shard.pairs, match_settings.lower_threshold)
             MatchShard.objects.filter(pk=shard.pk).update(edges=edges, done_at=timezone.now())
         return _claim_settling(run_id)
@@ -751,7 +737,7 @@ def _cluster_batch_run(run: MatchRun) -> tuple[BatchResult, dict[int, str | None
     scored_seconds = round(time.time() - run.stats.get("prepared_at", time.time()), 3)
     must, cannot = judgement_pairs(run.domain)
     linked = {x for a, b, _ in edges for x in (a, b)} | {x for pair in must | cannot for x in pair}
-    feats = _features_of(linked)
+    feats = features_of(linked)
     prepared = PreparedBatch(feats=feats, pairs=np.zeros((0, 2), np.int64), model=model, stats=run.stats)
     prepared.stats["seconds"]["scoring"] = scored_seconds
     result = settle_batch(prepared, edges, match_settings, must_link=must, cannot_link=cannot, records=held)
@@ -853,7 +839,7 @@ def _store_all_keys(domain: str, record_ids: Iterable[int]) -> None:
     for start in range(0, len(ids), KEYS_CHUNK):
         rows = [
             (domain, key, pk, order)
-            for pk, features in _features_of(ids[start : start + KEYS_CHUNK]).items()
+            for pk, features in features_of(ids[start : start + KEYS_CHUNK]).items()
             for keys in (blocking_keys(domain, features),)
             for order in (sort_key(keys),)
             for key in set(keys)

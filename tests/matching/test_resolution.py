@@ -6,6 +6,7 @@ import pytest
 
 from matching import services
 from matching.models import BlockingKey, Judgement, MatchRun, ReviewTask, Verdict
+from matching.stored_features import features_of, held_features
 from mdm import golden as golden_service
 from mdm.choices import GoldenStatus
 from mdm.ingest import ingest_records
@@ -378,3 +379,16 @@ def test_review_impact_follows_a_golden_record_on_either_side_of_a_task(crm, ing
     assert services.refresh_review_impact([a.golden_id]) == 2
     impacts = {t.pk: t.impact for t in ReviewTask.objects.all()}
     assert (impacts[as_left.pk], impacts[as_right.pk], impacts[elsewhere.pk]) == (0, 0, 1)
+
+
+def test_stored_features_read_in_bulk_are_those_each_record_holds(crm, erp):
+    held = [load(crm, f"C{i}", **{**ACME, "name": f"Acme {i}"}) for i in range(5)]
+    held.append(load(erp, "E", name="Other Co"))
+    services.ensure_features(SourceRecord.objects.select_related("system"))
+    stored = {r.pk: SourceRecord.objects.get(pk=r.pk).features for r in held}
+    assert all(f.get("name") for f in stored.values())
+    # in chunks of two records: every chunk read, none twice
+    assert held_features("customer", chunk=2) == stored
+    assert held_features("product") == {}
+    some = [held[0].pk, held[3].pk, max(stored) + 100]
+    assert features_of(some) == {held[0].pk: stored[held[0].pk], held[3].pk: stored[held[3].pk]}
