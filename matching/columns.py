@@ -113,6 +113,12 @@ def _similarity(x: np.ndarray, y: np.ndarray, scorer: Callable[..., Any]) -> np.
     return process.cpdist(list(x), list(y), scorer=scorer, dtype=np.float64)
 
 
+def _tokens_sorted(values: np.ndarray) -> np.ndarray:
+    """Each value's words in order: rapidfuzz's token_sort_ratio is the ratio of these, so each value
+    is sorted once instead of once for every pair it is in."""
+    return _objects([" ".join(sorted(v.split())) if v else v for v in values])
+
+
 def _distance(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     if not len(x):
         return np.empty(0, dtype=np.int64)
@@ -140,9 +146,9 @@ def _org_name(c: Columns, spec: FieldSpec) -> Levels:
     compact = c.items("compact")[0]
     owner, x, y = c.combinations("compact", rows)
     sim = _best(owner, _similarity(compact[x], compact[y], fuzz.ratio), len(rows))
-    spaced = c.items("names")[0]
+    ordered = _tokens_sorted(c.items("names")[0])
     owner, x, y = c.combinations("names", rows)
-    sim = np.maximum(sim, _best(owner, _similarity(spaced[x], spaced[y], fuzz.token_sort_ratio), len(rows)))
+    sim = np.maximum(sim, _best(owner, _similarity(ordered[x], ordered[y], fuzz.ratio), len(rows)))
     sim /= 100
     level = np.full(len(rows), names.index("else"), dtype=np.int64)
     for i, (band, default) in reversed(list(enumerate(NAME_BANDS, start=1))):
@@ -233,7 +239,8 @@ def _address(c: Columns, spec: FieldSpec) -> Levels:
     same_house = ~has_house[a] | ~has_house[b] | (hcodes[a] == hcodes[b])
     street_ok = np.zeros(c.size, dtype=bool)
     rows = np.flatnonzero(street_both & same_house)
-    street_ok[rows] = _similarity(street[a[rows]], street[b[rows]], fuzz.token_sort_ratio) / 100 >= (
+    ordered = _tokens_sorted(street)
+    street_ok[rows] = _similarity(ordered[a[rows]], ordered[b[rows]], fuzz.ratio) / 100 >= (
         spec.thresholds.get("street", 0.85)
     )
     postal_ok = postal_both & (pcodes[a] == pcodes[b])
