@@ -231,8 +231,10 @@ def _load(paths: dict[str, Path], workers: int) -> None:
         resolve_seconds = time.perf_counter() - started
     where = f"on a worker of {workers} processes" if workers else "in-process"
     print(f"batch resolution {where} {resolve_seconds:.0f}s: {out.getvalue().strip()}")
-    seconds = MatchRun.objects.latest("started_at").stats.get("seconds", {})
+    stats = MatchRun.objects.latest("started_at").stats
+    seconds = stats.get("seconds", {})
     print(f"  engine phases (s): {seconds}")
+    print(f"  settling steps (s): {stats.get('settling_seconds')}")
     print(f"  matching phase (features, blocking, model, scoring, clustering) {seconds.get('total', 0):.0f}s")
     # the rest of the run: golden records with history, blocking keys, review tasks
     print(f"  settling {resolve_seconds - seconds.get('total', 0):.0f}s")

@@ -666,11 +666,17 @@ def settle_batch_run(run_id: int) -> int:
         domain = run.domain
         result, held = _cluster_batch_run(run)
         fresh: list[list[int]] = []
+        steps = result.stats["settling_seconds"]
+        started = time.perf_counter()
         # With the collector running again: writing golden records makes model instances in reference
         # cycles (with it paused, the settling process reached 14 GiB at a million records).
         _reconcile(domain, result.clusters, held, reason=_batch_reason(run), run=run, fresh=fresh)
+        steps["reconcile"] = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
         _replace_reviews(domain, result.reviews)
+        steps["reviews"] = round(time.perf_counter() - started, 3)
         stats = {k: v for k, v in result.stats.items() if k != "prepared_at"}
+        stats["settled_at"] = time.time()
         stats.update(clusters=len(result.clusters), reviews=len(result.reviews))
         size = django_settings.MDM_BATCH_GOLDEN_CHUNK
         chunks = math.ceil(len(fresh) / size)
@@ -709,12 +715,19 @@ def _finish_batch_run(run_id: int) -> None:
     # Without fresh statistics the planner misjudged the rows incremental resolution looks up:
     # it sorted a whole oversized block for a neighbourhood of a few rows (20 ms instead of 0.1)
     # and filtered every open review task instead of using the index on the pair.
-    planner_stats.refresh(BlockingKey, SourceRecord, GoldenRecord, ReviewTask)
     run = MatchRun.objects.get(pk=run_id)
+    steps = run.stats.get("settling_seconds", {})
+    steps["golden_records"] = round(time.time() - run.stats.get("settled_at", time.time()), 3)
+    started = time.perf_counter()
+    planner_stats.refresh(BlockingKey, SourceRecord, GoldenRecord, ReviewTask)
+    steps["statistics"] = round(time.perf_counter() - started, 3)
     run.feature_chunks.all().delete()
     run.shards.all().delete()
     run.golden_chunks.all().delete()
-    stats = {k: v for k, v in run.stats.items() if k not in ("featured", "settling", "finishing")}
+    stats = {
+        k: v for k, v in run.stats.items() if k not in ("featured", "settling", "finishing", "settled_at")
+    }
+    stats["settling_seconds"] = steps
     MatchRun.objects.filter(pk=run_id).update(
         status=MatchRun.Status.DONE, progress=1.0, finished_at=timezone.now(), stats=stats
     )
@@ -742,7 +755,9 @@ def _cluster_batch_run(run: MatchRun) -> tuple[BatchResult, dict[int, str | None
     prepared.stats["seconds"]["scoring"] = scored_seconds
     result = settle_batch(prepared, edges, match_settings, must_link=must, cannot_link=cannot, records=held)
     del feats, prepared, edges  # freed before the keys are read and written
+    started = time.perf_counter()
     _store_all_keys(run.domain, held)
+    result.stats["settling_seconds"] = {"keys": round(time.perf_counter() - started, 3)}
     return result, held
 
 

@@ -159,6 +159,9 @@ def test_a_first_batch_writes_its_new_golden_records_in_chunk_tasks(crm, erp, bi
     assert not run.golden_chunks.exists(), "a finished run keeps no chunks"
     keyed = set(BlockingKey.objects.values_list("record_id", flat=True))
     assert keyed == set(SourceRecord.objects.values_list("pk", flat=True)), "alone or not, all have keys"
+    steps = run.stats["settling_seconds"]
+    assert set(steps) == {"keys", "reconcile", "reviews", "golden_records", "statistics"}
+    assert all(seconds >= 0 for seconds in steps.values()) and "settled_at" not in run.stats
 
 
 def test_a_first_batch_computes_features_in_chunk_tasks_counted_once(crm, erp, billing, settings):
