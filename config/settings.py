@@ -155,6 +155,8 @@ MDM_BATCH_FEATURE_CHUNK = env_int("MDM_BATCH_FEATURE_CHUNK", 50_000)
 MDM_BATCH_SHARD_PAIRS = env_int("MDM_BATCH_SHARD_PAIRS", 500_000)
 # Batch resolution: how many new golden records one task writes (about a second of work).
 MDM_BATCH_GOLDEN_CHUNK = env_int("MDM_BATCH_GOLDEN_CHUNK", 2000)
+# Batch resolution: of how many records the same tasks rewrite the blocking keys (a few seconds).
+MDM_BATCH_KEYS_CHUNK = env_int("MDM_BATCH_KEYS_CHUNK", 20_000)
 
 LOGGING = {
     "version": 1,

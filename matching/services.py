@@ -66,7 +66,7 @@ MIN_RECORDS_TO_FIT = 1000
 REFIT_GROWTH = 1.25
 SHARDS_PER_INSERT = 4
 FEATURE_CHUNK = 2000
-KEYS_CHUNK = 20000  # records whose keys a batch run writes per COPY
+LAST_ID = 2**63 - 1
 GOLDEN_WRITES = 2000  # new golden records written per transaction
 
 
@@ -653,8 +653,9 @@ def _last_part_done(
 def settle_batch_run(run_id: int) -> int:
     """Cluster the scored edges of a batch run and make golden records and review tasks follow.
 
-    The golden records of clusters none of whose records held one are left to `create_golden_chunk`
-    tasks, one per chunk; the number of chunks is returned (0: the run has finished).
+    The golden records of clusters none of whose records held one, and the blocking keys of every
+    record, are left to `create_golden_chunk` tasks, one per chunk; the number of chunks is returned
+    (0: the run has finished).
     """
     with _failing(run_id):
         run = _running(run_id)
@@ -666,7 +667,7 @@ def settle_batch_run(run_id: int) -> int:
         domain = run.domain
         result, held = _cluster_batch_run(run)
         fresh: list[list[int]] = []
-        steps = result.stats["settling_seconds"]
+        steps = result.stats["settling_seconds"] = {}
         started = time.perf_counter()
         # With the collector running again: writing golden records makes model instances in reference
         # cycles (with it paused, the settling process reached 14 GiB at a million records).
@@ -679,9 +680,17 @@ def settle_batch_run(run_id: int) -> int:
         stats["settled_at"] = time.time()
         stats.update(clusters=len(result.clusters), reviews=len(result.reviews))
         size = django_settings.MDM_BATCH_GOLDEN_CHUNK
-        chunks = math.ceil(len(fresh) / size)
+        groups = [fresh[i : i + size] for i in range(0, len(fresh), size)]
+        spans = _key_spans(held)
+        chunks = max(len(groups), len(spans))
         GoldenChunk.objects.bulk_create(
-            GoldenChunk(run=run, index=i, groups=fresh[i * size : (i + 1) * size]) for i in range(chunks)
+            GoldenChunk(
+                run=run,
+                index=i,
+                groups=groups[i] if i < len(groups) else [],
+                keys=spans[i] if i < len(spans) else [],
+            )
+            for i in range(chunks)
         )
         MatchRun.objects.filter(pk=run.pk).update(stats=stats)
         if not chunks:
@@ -694,7 +703,8 @@ def _batch_reason(run: MatchRun) -> str:
 
 
 def create_golden_chunk(run_id: int, index: int) -> None:
-    """Write one chunk of a batch run's new golden records; the last chunk finishes the run.
+    """Write one chunk of a batch run's new golden records and blocking keys; the last chunk finishes
+    the run.
 
     A chunk already written (its task delivered twice) is not written or counted again.
     """
@@ -705,6 +715,8 @@ def create_golden_chunk(run_id: int, index: int) -> None:
 
         def write(chunk: GoldenChunk) -> None:
             _create_goldens(run.domain, chunk.groups, reason=_batch_reason(run))
+            if chunk.keys:
+                _store_keys_between(run.domain, *chunk.keys)
 
         _once(GoldenChunk, run_id, index, write)
         if _last_part_done(run_id, GoldenChunk, "finishing", start=0.6, span=0.35):
@@ -717,7 +729,7 @@ def _finish_batch_run(run_id: int) -> None:
     # and filtered every open review task instead of using the index on the pair.
     run = MatchRun.objects.get(pk=run_id)
     steps = run.stats.get("settling_seconds", {})
-    steps["golden_records"] = round(time.time() - run.stats.get("settled_at", time.time()), 3)
+    steps["chunks"] = round(time.time() - run.stats.get("settled_at", time.time()), 3)
     started = time.perf_counter()
     planner_stats.refresh(BlockingKey, SourceRecord, GoldenRecord, ReviewTask)
     steps["statistics"] = round(time.perf_counter() - started, 3)
@@ -735,8 +747,7 @@ def _finish_batch_run(run_id: int) -> None:
 
 @gc_paused()
 def _cluster_batch_run(run: MatchRun) -> tuple[BatchResult, dict[int, str | None]]:
-    """Clusters and reviews from a run's scored edges, and every record's blocking keys stored; the
-    golden ID each record holds.
+    """Clusters and reviews from a run's scored edges; the golden ID each record holds.
 
     Only the records that an edge or a judgement touches are loaded with their features; the others
     can only stay alone (at a million records, features for all took 5.5 GiB).
@@ -754,10 +765,6 @@ def _cluster_batch_run(run: MatchRun) -> tuple[BatchResult, dict[int, str | None
     prepared = PreparedBatch(feats=feats, pairs=np.zeros((0, 2), np.int64), model=model, stats=run.stats)
     prepared.stats["seconds"]["scoring"] = scored_seconds
     result = settle_batch(prepared, edges, match_settings, must_link=must, cannot_link=cannot, records=held)
-    del feats, prepared, edges  # freed before the keys are read and written
-    started = time.perf_counter()
-    _store_all_keys(run.domain, held)
-    result.stats["settling_seconds"] = {"keys": round(time.perf_counter() - started, 3)}
     return result, held
 
 
@@ -846,33 +853,42 @@ def _create_goldens(domain: str, groups: list[list[int]], *, reason: str) -> lis
     return new_ids
 
 
-def _store_all_keys(domain: str, record_ids: Iterable[int]) -> None:
-    """Rewrite the blocking keys of these records (every record of `domain`), their features read a
-    chunk at a time."""
-    BlockingKey.objects.filter(domain=domain).delete()
-    ids = sorted(record_ids)
-    for start in range(0, len(ids), KEYS_CHUNK):
-        rows = [
-            (domain, key, pk, order)
-            for pk, features in features_of(ids[start : start + KEYS_CHUNK]).items()
-            for keys in (blocking_keys(domain, features),)
-            for order in (sort_key(keys),)
-            for key in set(keys)
-        ]
-        if connection.vendor == "postgresql":
-            # COPY: a batch run writes every key of the domain (1.4 million at 100,000 records), and
-            # building model objects for bulk_create took most of its 96 s.
-            with (
-                connection.cursor() as cursor,
-                cursor.cursor.copy(f"COPY {_TABLE} (domain, key, record_id, sort) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            BlockingKey.objects.bulk_create(
-                (BlockingKey(domain=d, key=k, record_id=pk, sort=order) for d, k, pk, order in rows),
-                batch_size=20000,
-            )
+def _key_spans(held: Iterable[int]) -> list[list[int]]:
+    """Spans of record IDs, `MDM_BATCH_KEYS_CHUNK` records each, that together cover every ID:
+    rewriting the keys of each span leaves none of a record that is gone."""
+    ids = sorted(held)
+    size = django_settings.MDM_BATCH_KEYS_CHUNK
+    firsts = ids[size::size]
+    lows = [0, *firsts]
+    highs = [*(first - 1 for first in firsts), LAST_ID]
+    return [[low, high] for low, high in zip(lows, highs, strict=True)] if ids else []
+
+
+def _store_keys_between(domain: str, low: int, high: int) -> None:
+    """Rewrite the blocking keys of the domain's records with IDs from `low` to `high`."""
+    BlockingKey.objects.filter(domain=domain, record__gte=low, record__lte=high).delete()
+    ids = SourceRecord.objects.filter(domain=domain, pk__range=(low, high)).values_list("pk", flat=True)
+    rows = [
+        (domain, key, pk, order)
+        for pk, features in features_of(ids).items()
+        for keys in (blocking_keys(domain, features),)
+        for order in (sort_key(keys),)
+        for key in set(keys)
+    ]
+    if connection.vendor == "postgresql":
+        # COPY: a batch run writes every key of the domain (1.4 million at 100,000 records), and
+        # building model objects for bulk_create took most of its 96 s.
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {_TABLE} (domain, key, record_id, sort) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+    else:
+        BlockingKey.objects.bulk_create(
+            (BlockingKey(domain=d, key=k, record_id=pk, sort=order) for d, k, pk, order in rows),
+            batch_size=20000,
+        )
 
 
 def _replace_reviews(domain: str, reviews: list[tuple[int, int, Any]]) -> None:
