@@ -5,9 +5,11 @@ most of its 17 µs in the interpreter. Here each field is compared for all of a 
 each value a comparator reads becomes one array over the shard's records, exact agreement is a
 comparison of integer codes, string similarity comes from rapidfuzz's ``process.cpdist`` (pair by pair
 in C++), and values with few distinct forms (country, legal form) are compared once per distinct pair
-of values. The weights are those ``weigh`` gives, to the bit: ``compare`` stays the one definition of
-every level, and the pairs a column cannot settle (a record with two names or two web domains, a
-comparator with no column form, a fuzzy name whose rarest shared token adjusts it) are put to it.
+of values; lists (a trade and a legal name, web domains, name tokens) are compared item by item over
+every combination of the two records' items. The weights are those ``weigh`` gives, to the bit (the
+tests compare both on every candidate pair of a labelled sample): ``compare`` stays the one
+definition of every level, and the comparators without a column form (a person's names, dates, codes)
+are asked pair by pair, for the pairs whose two records both carry the value.
 """
 
 from __future__ import annotations
@@ -48,16 +50,6 @@ class Columns:
     def values(self, key: str) -> np.ndarray:
         """Each record's value of ``key`` (an object array; None where absent)."""
         return self._memo(("values", key), lambda: _objects([r.get(key) for r in self.records]))
-
-    def first(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        """Each record's first item of the list ``key`` (None where empty) and the list's length."""
-
-        def build() -> tuple[np.ndarray, np.ndarray]:
-            lists = [r.get(key) or () for r in self.records]
-            firsts = _objects([x[0] if x else None for x in lists])
-            return firsts, np.array([len(x) for x in lists], dtype=np.int64)
-
-        return self._memo(("first", key), build)
 
     def items(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The lists ``key`` of all records end to end (values and their codes), and where each
