@@ -35,9 +35,9 @@ class Columns:
     def __init__(self, feats: Mapping[int, dict[str, Any]], pairs: Sequence[tuple[int, int]]):
         # each pair as pair_key orders it, smaller id first
         keyed = np.sort(np.asarray(pairs, dtype=np.int64).reshape(-1, 2), axis=1)
-        ids, positions = np.unique(keyed, return_inverse=True)
+        self.ids, positions = np.unique(keyed, return_inverse=True)
         positions = positions.reshape(-1, 2)
-        self.records = [feats[int(i)] for i in ids]
+        self.records = [feats[i] for i in self.ids.tolist()]
         self.a, self.b = positions[:, 0], positions[:, 1]
         self.size = len(keyed)
         self._cache: dict[Any, Any] = {}
@@ -307,13 +307,40 @@ COLUMN_COMPARATORS: dict[str, Callable[[Columns, FieldSpec], Levels]] = {
 
 
 # ---------------------------------------------------------------------------- weights
+FieldLevels = dict[str, tuple[list[str], np.ndarray]]
+
+
 def weigh_pairs(
     model: MatchModel, feats: Mapping[int, dict[str, Any]], pairs: Sequence[tuple[int, int]]
 ) -> np.ndarray:
     """Each pair's weight, as ``model.weigh`` gives it (records ordered as ``pair_key`` orders them)."""
+    prior_w, evidence, _ = _weigh(model, Columns(feats, pairs))
+    return prior_w + evidence
+
+
+def weigh_with_levels(
+    model: MatchModel, feats: Mapping[int, dict[str, Any]], pairs: Sequence[tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict[str, str]], np.ndarray]:
+    """Each pair as ``pair_key`` orders it, its weight and evidence as ``model.weigh`` gives them, and
+    its levels: the distinct combinations of every field's level, and each pair's combination."""
     c = Columns(feats, pairs)
+    prior_w, evidence, levels = _weigh(model, c)
+    fields = list(levels)
+    stacked = np.stack([codes for _, codes in levels.values()], axis=1)
+    combos, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    distinct = [
+        {f: levels[f][0][code] for f, code in zip(fields, row, strict=True)} for row in combos.tolist()
+    ]
+    keyed = c.ids[np.stack([c.a, c.b], axis=1)]
+    return keyed, prior_w + evidence, evidence, distinct, inverse.reshape(-1)
+
+
+def _weigh(model: MatchModel, c: Columns) -> tuple[float, np.ndarray, FieldLevels]:
+    """The prior weight, each pair's evidence (the fields' weights summed in the order ``weigh`` sums
+    them), and each field's level names with each pair's level among them."""
     prior_w, table = model._table()
-    total = np.zeros(c.size, dtype=np.float64)
+    evidence = np.zeros(c.size, dtype=np.float64)
+    levels: FieldLevels = {}
     for spec, comparator, weights in table:
         names, codes = COLUMN_COMPARATORS[spec.comparator](c, spec)
         names = list(names)
@@ -328,8 +355,9 @@ def weigh_pairs(
         w = table_w[codes]
         if spec.tf:
             _adjust(model, spec, c, names, codes, w)
-        total += w
-    return prior_w + total
+        evidence += w
+        levels[spec.name] = (names, codes)
+    return prior_w, evidence, levels
 
 
 def _adjust(

@@ -37,7 +37,7 @@ import numpy as np
 from matching import em
 from matching.blocking import blocking_keys, candidate_pairs, family_of, pair_rows, sort_key
 from matching.cluster import check_merge, cluster, pair_key, parent_conflict
-from matching.columns import weigh_pairs
+from matching.columns import weigh_pairs, weigh_with_levels
 from matching.features import features
 from matching.model import MatchModel, Score
 from matching.settings import MatchSettings
@@ -223,6 +223,23 @@ def shard_edges(
     weights = weigh_pairs(model, feats, rows)
     keep = np.flatnonzero(weights >= lower)
     return [(a, b, w) for (a, b), w in zip(rows[keep].tolist(), weights[keep].tolist(), strict=True)]
+
+
+def bulk_verdicts(
+    model: MatchModel, feats: Mapping[int, dict[str, Any]], pairs: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], PairVerdict]:
+    """What clustering asks of these pairs, for all of them at once (see `matching.columns`): the
+    verdicts `_Scorer.score` gives one by one, keyed by ``pair_key``."""
+    keyed, weights, evidence, combos, inverse = weigh_with_levels(model, feats, pairs)
+    # conflicts and shared identifiers depend on the levels alone: asked once per combination
+    per_combo = [(bool(model.conflicts(levels)), shares_identifier(levels)) for levels in combos]
+    verdicts = {}
+    for (a, b), w, e, k in zip(
+        keyed.tolist(), weights.tolist(), evidence.tolist(), inverse.tolist(), strict=True
+    ):
+        conflicting, identified = per_combo[k]
+        verdicts[(a, b)] = PairVerdict(w, e, conflicting or parent_conflict(feats[a], feats[b]), identified)
+    return verdicts
 
 
 def resolve_batch(

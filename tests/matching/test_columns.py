@@ -9,6 +9,7 @@ import pytest
 
 from matching.blocking import blocking_keys, candidate_pairs
 from matching.columns import weigh_pairs
+from matching.engine import _Scorer, bulk_verdicts
 from matching.features import features
 from matching.model import MatchModel
 from matching.settings import default_settings
@@ -42,6 +43,15 @@ CUSTOMERS = [
     },
     {"name": "Acme Holding", "city": "Berlin", "postal_code": "10115"},
     {"name": "Acme Ltd", "tax_id": "GB136695976"},
+    # a subsidiary naming its parent: a conflict that only the two records' references show
+    {"name": "Acme Widgets", "source_id": "P1", "system": "crm", "website": "acme.com"},
+    {
+        "name": "Acme Widgets",
+        "source_id": "S1",
+        "parent_source_id": "P1",
+        "system": "crm",
+        "website": "acme.com",
+    },
     # one letter apart in a hundred: similar to 0.99, which is not yet exact
     {"name": LONG_NAME.format("Northern")},
     {"name": LONG_NAME.format("Nortgern")},
@@ -159,3 +169,19 @@ def test_candidate_pairs_of_the_labelled_set_weigh_as_one_by_one():
     weights = weigh_pairs(model, feats, pairs)
     assert len(pairs) > 10_000
     assert np.array_equal(weights, one_by_one(model, feats, pairs))
+
+
+def test_bulk_verdicts_are_those_clustering_asks_one_by_one(customers):
+    recs, _ = labelled_sample(300)
+    feats = {r: features("customer", a) for r, a in recs.items()}
+    feats.update({-i: f for i, f in customers.items()})
+    model = fitted("customer", feats)
+    keys = {r: blocking_keys("customer", f) for r, f in feats.items()}
+    pairs = [tuple(p) for p in candidate_pairs(keys, 50, window=10).tolist()] + all_pairs(
+        {-i: f for i, f in customers.items()}
+    )
+    verdicts = bulk_verdicts(model, feats, pairs)
+    one_by_one = _Scorer(model, feats, set())
+    assert verdicts == {(min(a, b), max(a, b)): one_by_one.score(a, b) for a, b in pairs}
+    kinds = {(v.conflicting, v.identified) for v in verdicts.values()}
+    assert kinds == {(False, False), (False, True), (True, False), (True, True)}
