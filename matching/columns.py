@@ -370,15 +370,15 @@ def _adjust(
         rows = np.flatnonzero(
             (codes == names.index("exact")) & (vcodes[c.a] == vcodes[c.b]) & (vcodes[c.a] >= 0)
         )
-        base = w[rows[0]] if len(rows) else 0.0
-        # the adjusted weight depends on the value alone: one per distinct value
-        per_value: dict[int, float] = {}
-        for row in rows.tolist():
-            v = int(vcodes[c.a[row]])
-            if v not in per_value:
-                r = c.records[c.a[row]]
-                per_value[v] = model._tf_adjusted(spec.name, "exact", r, r, base)
-            w[row] = per_value[v]
+        if len(rows):
+            # the adjusted weight depends on the value alone: one per distinct value
+            _, first, inverse = np.unique(vcodes[c.a[rows]], return_index=True, return_inverse=True)
+            base = w[rows[0]]
+            holders = c.a[rows[first]].tolist()
+            adjusted = np.array(
+                [model._tf_adjusted(spec.name, "exact", c.records[r], c.records[r], base) for r in holders]
+            )
+            w[rows] = adjusted[inverse.reshape(-1)]
     if spec.name == "name":
         fuzzy = [i for i, n in enumerate(names) if n in TOKEN_LEVELS]
         _adjust_tokens(model, c, np.flatnonzero(np.isin(codes, fuzzy)), w)
