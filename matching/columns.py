@@ -325,12 +325,20 @@ def weigh_with_levels(
     its levels: the distinct combinations of every field's level, and each pair's combination."""
     c = Columns(feats, pairs)
     prior_w, evidence, levels = _weigh(model, c)
-    fields = list(levels)
-    stacked = np.stack([codes for _, codes in levels.values()], axis=1)
-    combos, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    distinct = [
-        {f: levels[f][0][code] for f, code in zip(fields, row, strict=True)} for row in combos.tolist()
-    ]
+    # each pair's levels as one number, field by field in mixed radix
+    combined = np.zeros(c.size, dtype=np.int64)
+    radix = 1
+    for names, codes in levels.values():
+        combined += codes * radix
+        radix *= len(names)
+    combos, inverse = np.unique(combined, return_inverse=True)
+    distinct = []
+    for number in combos.tolist():
+        combo = {}
+        for field, (names, _) in levels.items():
+            number, code = divmod(number, len(names))
+            combo[field] = names[code]
+        distinct.append(combo)
     keyed = c.ids[np.stack([c.a, c.b], axis=1)]
     return keyed, prior_w + evidence, evidence, distinct, inverse.reshape(-1)
 

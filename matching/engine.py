@@ -233,12 +233,16 @@ def bulk_verdicts(
     keyed, weights, evidence, combos, inverse = weigh_with_levels(model, feats, pairs)
     # conflicts and shared identifiers depend on the levels alone: asked once per combination
     per_combo = [(bool(model.conflicts(levels)), shares_identifier(levels)) for levels in combos]
+    # only a record that names a parent can be in a parent conflict: few are
+    parented = {pk for pk in set(keyed.ravel().tolist()) if feats[pk].get("parent_ref")}
     verdicts = {}
     for (a, b), w, e, k in zip(
         keyed.tolist(), weights.tolist(), evidence.tolist(), inverse.tolist(), strict=True
     ):
         conflicting, identified = per_combo[k]
-        verdicts[(a, b)] = PairVerdict(w, e, conflicting or parent_conflict(feats[a], feats[b]), identified)
+        if not conflicting and (a in parented or b in parented):
+            conflicting = parent_conflict(feats[a], feats[b])
+        verdicts[(a, b)] = PairVerdict(w, e, conflicting, identified)
     return verdicts
 
 
