@@ -151,7 +151,8 @@ MDM_MATCH_CHUNK = env_int("MDM_MATCH_CHUNK", 500)
 MDM_BATCH_FEATURE_CHUNK = env_int("MDM_BATCH_FEATURE_CHUNK", 50_000)
 # Batch resolution: how many candidate pairs one scoring task takes (about four seconds of work;
 # smaller shards spread better over many workers but load more of the same records' features: at
-# 300,000 records a shard of 200,000 pairs loads 43,000 records, one of 1,000,000 pairs 127,000).
+# 300,000 records a shard of 200,000 pairs loads 26,000 to 43,000 records, one of 1,000,000 pairs
+# 127,000).
 MDM_BATCH_SHARD_PAIRS = env_int("MDM_BATCH_SHARD_PAIRS", 500_000)
 # Batch resolution: how many new golden records one task writes (about a second of work).
 MDM_BATCH_GOLDEN_CHUNK = env_int("MDM_BATCH_GOLDEN_CHUNK", 2000)

@@ -195,7 +195,9 @@ def candidate_pairs(
     oversized: dict[str, int] = {}
     # Pairs gathered as arrays: the blocks of each size at once (every pair of a block of n is the
     # same n*(n-1)/2 pairs of positions), an oversized block by its sorted order, k apart for k up to
-    # the window. One pair at a time in Python took most of the 11 s this step had at 300,000 records.
+    # the window. One pair at a time in Python took most of the 11 s this step had at 300,000 records;
+    # the price is memory: until they are joined, a gathered pair is held twice (16 bytes, where a
+    # growing array held it in 8).
     by_size: dict[int, tuple[list[list[int]], list[int]]] = defaultdict(lambda: ([], []))
     codes: list[np.ndarray] = []
     origins: list[np.ndarray] = []

@@ -14,6 +14,7 @@ are asked pair by pair, for the pairs whose two records both carry the value.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from matching.model import TOKEN_LEVELS, MatchModel, tf_value
 from matching.settings import FieldSpec
 
 UNDECIDED = -1
+TOKEN_COMBINATIONS = 2_000_000  # token pairs compared at once (about 80 MB of temporaries)
 
 
 class Columns:
@@ -325,7 +327,10 @@ def weigh_with_levels(
     its levels: the distinct combinations of every field's level, and each pair's combination."""
     c = Columns(feats, pairs)
     prior_w, evidence, levels = _weigh(model, c)
-    # each pair's levels as one number, field by field in mixed radix
+    # each pair's levels as one number, field by field in mixed radix (settings with so many fields
+    # that the number would not fit in 63 bits are not known; they would fail here, not go wrong)
+    if math.prod(len(names) for names, _ in levels.values()) >= 2**63:
+        raise ValueError("too many fields and levels to number their combinations")
     combined = np.zeros(c.size, dtype=np.int64)
     radix = 1
     for names, codes in levels.values():
@@ -395,8 +400,34 @@ def _adjust(
 def _adjust_tokens(model: MatchModel, c: Columns, rows: np.ndarray, w: np.ndarray) -> None:
     """A fuzzy name agreement adjusted by the rarest name token the two records share, as
     ``MatchModel._tf_adjusted`` adjusts it."""
-    tokens, tcodes, _, _ = c.items("tokens")
+    tokens, tcodes, _, counts = c.items("tokens")
     freq = np.array([model.token_tf.get(t, model.token_default) for t in tokens], dtype=np.float64)
+    lengths = np.array([len(t) for t in tokens], dtype=np.int64)
+    rarest = np.full(len(rows), np.inf)
+    # a few rows at a time: every token of one name meets every token of the other, and names of
+    # fifteen tokens make 225 combinations a pair
+    ends = np.cumsum(counts[c.a[rows]] * counts[c.b[rows]])
+    start = 0
+    while start < len(rows):
+        reached = ends[start - 1] if start else 0
+        stop = max(start + 1, int(np.searchsorted(ends, reached + TOKEN_COMBINATIONS, side="right")))
+        rarest[start:stop] = _rarest_shared(c, rows[start:stop], tokens, tcodes, freq, lengths)
+        start = stop
+    found = np.isfinite(rarest)
+    distinct, inverse = np.unique(rarest[found], return_inverse=True)
+    bits = np.array([model.token_adjustment(f) for f in distinct.tolist()], dtype=np.float64)
+    w[rows[found]] += bits[inverse.reshape(-1)]
+
+
+def _rarest_shared(
+    c: Columns,
+    rows: np.ndarray,
+    tokens: np.ndarray,
+    tcodes: np.ndarray,
+    freq: np.ndarray,
+    lengths: np.ndarray,
+) -> np.ndarray:
+    """Per pair of `rows`, the frequency of the rarest token its names share (inf: none)."""
     owner, x, y = c.combinations("tokens", rows)
     shared = tcodes[x] == tcodes[y]
     rarest = np.full(len(rows), np.inf)
@@ -404,13 +435,9 @@ def _adjust_tokens(model: MatchModel, c: Columns, rows: np.ndarray, w: np.ndarra
     # typo'd names share no token exactly: tokens of four letters or more one edit apart (two from
     # eight letters) count, at the frequency of the more common spelling
     typo = ~np.isfinite(rarest)[owner]
-    lengths = np.array([len(t) for t in tokens], dtype=np.int64)
     shortest = np.minimum(lengths[x], lengths[y])
     typo &= shortest >= 4
     near = _distance(tokens[x[typo]], tokens[y[typo]]) <= np.where(shortest[typo] < 8, 1, 2)
     close = np.flatnonzero(typo)[near]
     np.minimum.at(rarest, owner[close], np.maximum(freq[x[close]], freq[y[close]]))
-    found = np.isfinite(rarest)
-    distinct, inverse = np.unique(rarest[found], return_inverse=True)
-    bits = np.array([model.token_adjustment(f) for f in distinct.tolist()], dtype=np.float64)
-    w[rows[found]] += bits[inverse.reshape(-1)]
+    return rarest

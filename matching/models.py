@@ -30,9 +30,10 @@ class BlockingKey(models.Model):
     key = models.CharField(max_length=120)
     # Without an index of its own (the unique (record, key) index serves look-ups by record) and
     # without a database constraint: a batch run rewrites every key of a domain, and at 300,000
-    # records the two cost 20 of the 60 s its 3.5 million rows took to write. Django still deletes a
-    # record's keys with the record; a key left by a record deleted otherwise names no record, and
-    # look-ups skip it, until the next batch run rewrites the domain's keys.
+    # records its 3.5 million rows took 56 s to write with the two, 40 s without. Django still
+    # deletes a record's keys with the record; a key left by a record deleted otherwise names no
+    # record (look-ups find no features for it, though it counts in its block's size) until the next
+    # batch run rewrites the domain's keys.
     record = models.ForeignKey(
         SourceRecord,
         on_delete=models.CASCADE,

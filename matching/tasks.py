@@ -46,13 +46,13 @@ def score_shard(run_id: int, index: int) -> None:
 @shared_task(acks_late=True)
 def settle_batch_run(run_id: int) -> None:
     """Cluster a batch run's scored pairs and reconcile golden records with the clusters; fan the new
-    golden records out in chunks."""
+    golden records and the domain's blocking keys out in chunks."""
     for index in range(services.settle_batch_run(run_id)):
         create_golden_chunk.delay(run_id, index)
 
 
 @shared_task(acks_late=True)
 def create_golden_chunk(run_id: int, index: int) -> None:
-    """Write one chunk of a batch run's new golden records; the last one finishes the run. Idempotent
-    per chunk."""
+    """Write one chunk of a batch run's new golden records and blocking keys; the last one finishes the
+    run. Idempotent per chunk."""
     services.create_golden_chunk(run_id, index)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import random
 
 import numpy as np
 import pytest
 
 from matching.blocking import blocking_keys, candidate_pairs
-from matching.columns import weigh_pairs
+from matching.columns import TOKEN_COMBINATIONS, weigh_pairs
 from matching.engine import _Scorer, bulk_verdicts
 from matching.features import features
-from matching.model import MatchModel
+from matching.model import TOKEN_LEVELS, MatchModel
 from matching.settings import default_settings
 from tests.matching.samples import labelled_sample
 
@@ -185,3 +186,18 @@ def test_bulk_verdicts_are_those_clustering_asks_one_by_one(customers):
     assert verdicts == {(min(a, b), max(a, b)): one_by_one.score(a, b) for a, b in pairs}
     kinds = {(v.conflicting, v.identified) for v in verdicts.values()}
     assert kinds == {(False, False), (False, True), (True, False), (True, True)}
+
+
+def test_long_names_are_compared_token_by_token_a_batch_at_a_time():
+    words = [f"{w}{i}" for i, w in enumerate(["alpha", "brava", "carlo", "delta", "ekko"] * 4)]
+    rng = random.Random(3)
+    feats = {
+        i: features("customer", {"name": " ".join(rng.sample(words, 15)), "country": "DE"})
+        for i in range(1, 161)
+    }
+    model = fitted("customer", feats)
+    pairs = all_pairs(feats)
+    weights = weigh_pairs(model, feats, pairs)
+    assert np.array_equal(weights, one_by_one(model, feats, pairs))
+    fuzzy = sum(model.weigh(feats[a], feats[b])[2]["name"] in TOKEN_LEVELS for a, b in pairs)
+    assert fuzzy * 15 * 15 > TOKEN_COMBINATIONS, "more token pairs than one batch takes"

@@ -411,3 +411,10 @@ def test_stored_features_read_in_bulk_are_those_each_record_holds(crm, erp):
     assert held_features("product") == {}
     some = [held[0].pk, held[3].pk, max(stored) + 100]
     assert features_of(some) == {held[0].pk: stored[held[0].pk], held[3].pk: stored[held[3].pk]}
+
+
+def test_a_batch_run_of_a_domain_without_records_clears_its_keys():
+    BlockingKey.objects.create(domain="product", key="name:acme", record_id=10**9, sort="~")
+    run = services.run_batch(services.start_batch("product").pk)
+    assert run.status == MatchRun.Status.DONE, run.error
+    assert not BlockingKey.objects.filter(domain="product").exists()
