@@ -223,7 +223,7 @@ def candidate_pairs(
         codes.append((members[:, first] * size + members[:, second]).ravel())
         origins.append(np.repeat(np.array(fams, dtype=np.int8), len(first)))
     shared = sum(1 for v in blocks.values() if len(v) > 1)
-    blocks.clear()  # before deduplicating, which needs about 17 bytes a gathered pair
+    blocks.clear()  # before joining and deduplicating the gathered pairs
     by_size.clear()
     # Each gathered pair's family goes into the low bits of its code, which then sort in place, so
     # that a pair's first row carries its most specific family. np.unique with return_index took

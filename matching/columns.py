@@ -78,9 +78,9 @@ class Columns:
         width = counts[b][owner]
         return owner, starts[a][owner] + k // width, starts[b][owner] + k % width
 
-    def codes(self, key: Any, values: np.ndarray) -> np.ndarray:
-        """Integer codes of ``values`` (equal values, equal codes; -1 for a missing value)."""
-        return self._memo(("codes", key), lambda: _codes(values))
+    def codes(self, key: str) -> np.ndarray:
+        """Integer codes of each record's value of ``key`` (equal values, equal codes; -1: none)."""
+        return self._memo(("codes", key), lambda: _codes(self.values(key)))
 
     def both(self, present: np.ndarray) -> np.ndarray:
         """Pairs whose two records both satisfy the per-record mask ``present``."""
@@ -183,11 +183,11 @@ def _identifier(c: Columns, spec: FieldSpec) -> Levels:
     names = ("exact", "close", "else", "missing")
     key = identifier_key(spec)
     values = c.values(key)
-    present, codes = _present(values), c.codes(key, values)
+    present, codes = _present(values), c.codes(key)
     out = np.full(c.size, names.index("missing"), dtype=np.int64)
     a, b = c.a, c.b
     both = c.both(present)
-    out[both & (codes[a] == codes[b])] = 0
+    out[both & (codes[a] == codes[b])] = names.index("exact")
     rows = np.flatnonzero(both & (codes[a] != codes[b]))
     if len(rows):
         # a VAT number with its country prefix against one without: compared without the prefix
@@ -198,7 +198,7 @@ def _identifier(c: Columns, spec: FieldSpec) -> Levels:
         x = np.where(pa & ~pb, bare[a[rows]], text[a[rows]])
         y = np.where(pb & ~pa, bare[b[rows]], text[b[rows]])
         same = x == y
-        out[rows[same]] = 0
+        out[rows[same]] = names.index("exact")
         differ = ~same
         out[rows[differ]] = _edits(names, x[differ], y[differ], int(spec.thresholds.get("max_edits", 1)))
     return names, out
@@ -209,12 +209,12 @@ def _phone(c: Columns, spec: FieldSpec) -> Levels:
     phone = c.values("phone")
     tails = c.values("phone_tail")
     tail = _objects([t or p for t, p in zip(tails, phone, strict=True)])
-    present, codes, tcodes = _present(phone), c.codes("phone", phone), c.codes("phone_tail+", tail)
+    present, codes, tcodes = _present(phone), c.codes("phone"), _codes(tail)
     out = np.full(c.size, names.index("missing"), dtype=np.int64)
     a, b = c.a, c.b
     both = c.both(present)
     same = both & ((codes[a] == codes[b]) | (tcodes[a] == tcodes[b]))
-    out[same] = 0
+    out[same] = names.index("exact")
     rows = np.flatnonzero(both & ~same)
     out[rows] = _edits(names, tail[a[rows]], tail[b[rows]], int(spec.thresholds.get("max_edits", 2)))
     return names, out
@@ -228,7 +228,7 @@ def _address(c: Columns, spec: FieldSpec) -> Levels:
     street_both = c.both(_present(street))
     postal_both = c.both(_present(postal))
     city_both = c.both(_present(city))
-    hcodes, pcodes = c.codes("house", house), c.codes("postal", postal)
+    hcodes, pcodes = c.codes("house"), c.codes("postal")
     has_house = _present(house)
     same_house = ~has_house[a] | ~has_house[b] | (hcodes[a] == hcodes[b])
     street_ok = np.zeros(c.size, dtype=bool)
@@ -379,7 +379,7 @@ def _adjust(
     """Term-frequency adjustment of `w` in place, as ``MatchModel._tf_adjusted`` makes it."""
     if "exact" in names:
         values = _objects([tf_value(spec.name, r) for r in c.records])
-        vcodes = c.codes(("tf", spec.name), values)
+        vcodes = _codes(values)
         rows = np.flatnonzero(
             (codes == names.index("exact")) & (vcodes[c.a] == vcodes[c.b]) & (vcodes[c.a] >= 0)
         )

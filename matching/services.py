@@ -10,6 +10,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from itertools import zip_longest
 from typing import Any
 
 import numpy as np
@@ -210,14 +211,19 @@ def _lock_keys(keys: list[str]) -> None:
         )
 
 
-def _key_rows(domain: str, pk: int, keys: list[str]) -> list[BlockingKey]:
+def _key_rows(domain: str, pk: int, keys: list[str]) -> list[tuple[str, str, int, str]]:
+    """The rows (domain, key, record, sort) that store one record's blocking keys."""
     order = sort_key(keys)
-    return [BlockingKey(domain=domain, key=k, record_id=pk, sort=order) for k in set(keys)]
+    return [(domain, key, pk, order) for key in set(keys)]
 
 
 def _store_keys(domain: str, keys_of: dict[int, list[str]]) -> None:
     BlockingKey.objects.filter(record_id__in=list(keys_of)).delete()
-    rows = [row for pk, keys in keys_of.items() for row in _key_rows(domain, pk, keys)]
+    rows = [
+        BlockingKey(domain=d, key=k, record_id=pk, sort=order)
+        for record, keys in keys_of.items()
+        for d, k, pk, order in _key_rows(domain, record, keys)
+    ]
     # a batch run's settling chunk may have rewritten these records' keys since the delete above
     BlockingKey.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
     planner_stats.wrote(BlockingKey, len(rows))
@@ -540,6 +546,14 @@ def _running(run_id: int) -> MatchRun | None:
 
 
 @contextmanager
+def _timed(seconds: dict[str, float], step: str) -> Iterator[None]:
+    """Record in `seconds` how long the block took, as `step`."""
+    started = time.perf_counter()
+    yield
+    seconds[step] = round(time.perf_counter() - started, 3)
+
+
+@contextmanager
 def _failing(run_id: int) -> Iterator[None]:
     """Mark the run failed when a step of it raises, so that `resolve` and the console stop waiting."""
     try:
@@ -677,14 +691,12 @@ def settle_batch_run(run_id: int) -> int:
         result, held = _cluster_batch_run(run)
         fresh: list[list[int]] = []
         steps = result.stats["settling_seconds"] = {}
-        started = time.perf_counter()
         # With the collector running again: writing golden records makes model instances in reference
         # cycles (with it paused, the settling process reached 14 GiB at a million records).
-        _reconcile(domain, result.clusters, held, reason=_batch_reason(run), run=run, fresh=fresh)
-        steps["reconcile"] = round(time.perf_counter() - started, 3)
-        started = time.perf_counter()
-        _replace_reviews(domain, result.reviews)
-        steps["reviews"] = round(time.perf_counter() - started, 3)
+        with _timed(steps, "reconcile"):
+            _reconcile(domain, result.clusters, held, reason=_batch_reason(run), run=run, fresh=fresh)
+        with _timed(steps, "reviews"):
+            _replace_reviews(domain, result.reviews)
         stats = {k: v for k, v in result.stats.items() if k != "prepared_at"}
         stats["settled_at"] = time.time()
         stats.update(clusters=len(result.clusters), reviews=len(result.reviews))
@@ -693,13 +705,8 @@ def settle_batch_run(run_id: int) -> int:
         spans = _key_spans(held)
         chunks = max(len(groups), len(spans))
         GoldenChunk.objects.bulk_create(
-            GoldenChunk(
-                run=run,
-                index=i,
-                groups=groups[i] if i < len(groups) else [],
-                keys=spans[i] if i < len(spans) else [],
-            )
-            for i in range(chunks)
+            GoldenChunk(run=run, index=i, groups=part, keys=span)
+            for i, (part, span) in enumerate(zip_longest(groups, spans, fillvalue=[]))
         )
         MatchRun.objects.filter(pk=run.pk).update(stats=stats)
         if not chunks:
@@ -733,15 +740,14 @@ def create_golden_chunk(run_id: int, index: int) -> None:
 
 
 def _finish_batch_run(run_id: int) -> None:
-    # Without fresh statistics the planner misjudged the rows incremental resolution looks up:
-    # it sorted a whole oversized block for a neighbourhood of a few rows (20 ms instead of 0.1)
-    # and filtered every open review task instead of using the index on the pair.
     run = _runs().get(pk=run_id)
     steps = run.stats.get("settling_seconds", {})
     steps["chunks"] = round(time.time() - run.stats.get("settled_at", time.time()), 3)
-    started = time.perf_counter()
-    planner_stats.refresh(BlockingKey, SourceRecord, GoldenRecord, ReviewTask)
-    steps["statistics"] = round(time.perf_counter() - started, 3)
+    # Without fresh statistics the planner misjudged the rows incremental resolution looks up:
+    # it sorted a whole oversized block for a neighbourhood of a few rows (20 ms instead of 0.1)
+    # and filtered every open review task instead of using the index on the pair.
+    with _timed(steps, "statistics"):
+        planner_stats.refresh(BlockingKey, SourceRecord, GoldenRecord, ReviewTask)
     run.feature_chunks.all().delete()
     run.shards.all().delete()
     run.golden_chunks.all().delete()
@@ -774,11 +780,11 @@ def _cluster_batch_run(run: MatchRun) -> tuple[BatchResult, dict[int, str | None
     prepared = PreparedBatch(feats=feats, pairs=np.zeros((0, 2), np.int64), model=model, stats=run.stats)
     prepared.stats["seconds"]["scoring"] = scored_seconds
     # what clustering asks of the edges, weighed in bulk: one by one, most of clustering's time
-    started = time.perf_counter()
     memo = {}
-    for start in range(0, len(edges), VERDICT_CHUNK):
-        memo.update(bulk_verdicts(model, feats, [(a, b) for a, b, _ in edges[start : start + VERDICT_CHUNK]]))
-    prepared.stats["seconds"]["verdicts"] = round(time.perf_counter() - started, 3)
+    with _timed(prepared.stats["seconds"], "verdicts"):
+        for start in range(0, len(edges), VERDICT_CHUNK):
+            chunk = edges[start : start + VERDICT_CHUNK]
+            memo.update(bulk_verdicts(model, feats, [(a, b) for a, b, _ in chunk]))
     result = settle_batch(
         prepared, edges, match_settings, must_link=must, cannot_link=cannot, memo=memo, records=held
     )
@@ -887,11 +893,9 @@ def _store_keys_between(domain: str, low: int, high: int) -> None:
     BlockingKey.objects.filter(domain=domain, record__gte=low, record__lte=high).delete()
     ids = SourceRecord.objects.filter(domain=domain, pk__range=(low, high)).values_list("pk", flat=True)
     rows = [
-        (domain, key, pk, order)
+        row
         for pk, features in features_of(ids).items()
-        for keys in (blocking_keys(domain, features),)
-        for order in (sort_key(keys),)
-        for key in set(keys)
+        for row in _key_rows(domain, pk, blocking_keys(domain, features))
     ]
     if connection.vendor == "postgresql":
         # COPY: a batch run writes every key of the domain (1.4 million at 100,000 records), and
@@ -900,8 +904,8 @@ def _store_keys_between(domain: str, low: int, high: int) -> None:
         # are kept rather than failing the run (28 % more time than COPY into the table itself).
         with connection.cursor() as cursor:
             cursor.execute(
-                "CREATE TEMPORARY TABLE keys_in (domain varchar(16), key varchar(120), record_id bigint,"
-                " sort varchar(120))"
+                f"CREATE TEMPORARY TABLE keys_in AS SELECT domain, key, record_id, sort FROM {_TABLE}"
+                " WITH NO DATA"
             )
             with cursor.cursor.copy("COPY keys_in (domain, key, record_id, sort) FROM STDIN") as copy:
                 for row in rows:

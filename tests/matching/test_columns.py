@@ -13,7 +13,7 @@ from matching.columns import TOKEN_COMBINATIONS, weigh_pairs
 from matching.engine import _Scorer, bulk_verdicts
 from matching.features import features
 from matching.model import TOKEN_LEVELS, MatchModel
-from matching.settings import default_settings
+from matching.settings import FieldSpec, default_settings
 from tests.matching.samples import labelled_sample
 
 
@@ -201,3 +201,21 @@ def test_long_names_are_compared_token_by_token_a_batch_at_a_time():
     assert np.array_equal(weights, one_by_one(model, feats, pairs))
     fuzzy = sum(model.weigh(feats[a], feats[b])[2]["name"] in TOKEN_LEVELS for a, b in pairs)
     assert fuzzy * 15 * 15 > TOKEN_COMBINATIONS, "more token pairs than one batch takes"
+
+
+def test_levels_too_many_to_number_are_refused_not_mixed_up(customers):
+    settings = default_settings("customer")
+    address = settings.field("address")
+    # 7 address levels in each of 23 fields: more combinations than 63 bits can number
+    settings.fields = [
+        FieldSpec(f"address_{i}", "address", list(address.levels), dict(address.thresholds))
+        for i in range(23)
+    ]
+    model = MatchModel.from_settings(settings)
+    with pytest.raises(ValueError, match="too many fields"):
+        bulk_verdicts(model, customers, all_pairs(customers))
+    settings.fields = settings.fields[:22]
+    model = MatchModel.from_settings(settings)
+    assert bulk_verdicts(model, customers, all_pairs(customers)) == {
+        pair: _Scorer(model, customers, set()).score(*pair) for pair in all_pairs(customers)
+    }
