@@ -34,6 +34,7 @@ from .engine import (
     BatchResult,
     PreparedBatch,
     bulk_verdicts,
+    is_sparse,
     prepare_batch,
     resolve_batch,
     settle_batch,
@@ -358,28 +359,17 @@ def _resolve_chunk(domain: str, records: list[SourceRecord]) -> int:
     keys_of = {r.pk: blocking_keys(domain, r.features) for r in records}
     _lock_keys([k for keys in keys_of.values() for k in keys])
     _store_keys(domain, keys_of)
-    candidates_of = _candidates_of(domain, keys_of, match_settings)
-    candidate_ids = set().union(*candidates_of.values()) - set(keys_of)
     feats: dict[int, dict[str, Any]] = {r.pk: r.features for r in records}
-    held = SourceRecord.objects.filter(pk__in=candidate_ids, golden__isnull=False)
-    candidate_feats = dict(held.values_list("pk", "features"))
-    relevant = {
-        pk
-        for record in records
-        for pk in candidates_of[record.pk]
-        if pk in candidate_feats
-        and model.weigh(record.features, candidate_feats[pk])[0] >= match_settings.lower_threshold
-    }
+    relevant = _relevant(feats, _candidates_of(domain, keys_of, match_settings), match_settings, model)
     # Re-read under the locks: a concurrent worker may have placed or moved some of these meanwhile.
-    seeds = set(keys_of) | relevant
-    goldens = set(
-        SourceRecord.objects.filter(pk__in=seeds, golden__isnull=False).values_list("golden_id", flat=True)
-    )
-    rows = SourceRecord.objects.filter(pk__in=seeds) | SourceRecord.objects.filter(golden_id__in=goldens)
-    held_now: dict[int, str | None] = {}
-    for pk, features, golden_id in rows.values_list("pk", "features", "golden_id"):
-        feats.setdefault(pk, features)
-        held_now[pk] = str(golden_id) if golden_id else None
+    held_now = _with_goldens(set(keys_of) | relevant, feats)
+    # A sparse held record is decided by its rivals too (see engine.rivalry): those it was kept
+    # apart for must be in the neighbourhood, or it would link to the one the new records touch.
+    sparse = {pk: feats[pk] for pk in held_now if pk not in keys_of and is_sparse(feats[pk])}
+    if sparse:
+        sparse_keys = {pk: blocking_keys(domain, f) for pk, f in sparse.items()}
+        rivals = _relevant(sparse, _candidates_of(domain, sparse_keys, match_settings), match_settings, model)
+        held_now.update(_with_goldens(rivals - set(feats), feats))
     must, cannot = judgement_pairs(domain, list(feats))
     result = resolve_batch(feats, match_settings, model=model, must_link=must, cannot_link=cannot)
     changed = {held_now[r.pk] for r in records if held_now.get(r.pk)}
@@ -392,6 +382,37 @@ def _resolve_chunk(domain: str, records: list[SourceRecord]) -> int:
         if pair_key(a, b) not in judged:
             _open_review(domain, a, b, score)
     return sum(1 for r in records if not held_now.get(r.pk))
+
+
+def _relevant(
+    feats: dict[int, dict[str, Any]],
+    candidates_of: dict[int, set[int]],
+    match_settings: MatchSettings,
+    model: MatchModel,
+) -> set[int]:
+    """The placed candidates that score at least the lower threshold against one of these records."""
+    ids = set().union(*candidates_of.values()) - set(feats)
+    held = dict(SourceRecord.objects.filter(pk__in=ids, golden__isnull=False).values_list("pk", "features"))
+    return {
+        pk
+        for rid, own in feats.items()
+        for pk in candidates_of[rid]
+        if pk in held and model.weigh(own, held[pk])[0] >= match_settings.lower_threshold
+    }
+
+
+def _with_goldens(seeds: set[int], feats: dict[int, dict[str, Any]]) -> dict[int, str | None]:
+    """The seeds and every member of their golden records, with each one's golden record (None: not
+    placed yet); their features are added to ``feats``."""
+    goldens = set(
+        SourceRecord.objects.filter(pk__in=seeds, golden__isnull=False).values_list("golden_id", flat=True)
+    )
+    rows = SourceRecord.objects.filter(pk__in=seeds) | SourceRecord.objects.filter(golden_id__in=goldens)
+    held: dict[int, str | None] = {}
+    for pk, features, golden_id in rows.values_list("pk", "features", "golden_id"):
+        feats.setdefault(pk, features)
+        held[pk] = str(golden_id) if golden_id else None
+    return held
 
 
 def _supersede_reviews_within(domain: str, record_ids: set[int], asked: set[tuple[int, ...]]) -> None:
