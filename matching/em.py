@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from matching.model import MatchModel
+from matching.settings import FieldSpec
 
 MISSING = "missing"
 # fewer hits than this in the random sample estimate nothing: the prior u stands
@@ -41,6 +42,17 @@ def level_matrix(model: MatchModel, pairs: Iterable[tuple[dict[str, Any], dict[s
     if not rows:
         return np.zeros((0, len(fields)), dtype=np.int8)
     return np.asarray(rows, dtype=np.int8)
+
+
+def _counts(spec: FieldSpec, column: np.ndarray, weights: np.ndarray | None = None) -> dict[str, float]:
+    """How often (or with what total weight) each of the field's levels occurs in a level column."""
+    counts = np.bincount(column, weights=weights, minlength=len(spec.levels))
+    return {level: float(counts[i]) for i, level in enumerate(spec.levels)}
+
+
+def _normalised(values: dict[str, float]) -> dict[str, float]:
+    total = sum(values.values())
+    return {k: v / total for k, v in values.items()}
 
 
 def estimate_u(
@@ -68,22 +80,17 @@ def estimate_u(
                 sample.append((values[i], values[j]))
         gamma = level_matrix(model, sample)
     for j, spec in enumerate(model.settings.fields):
-        col = gamma[:, j]
-        miss = spec.levels.index(MISSING) if MISSING in spec.levels else -1
-        present = col[col != miss]
-        total = len(present)
-        if total == 0:
-            continue
-        counts = np.bincount(present, minlength=len(spec.levels))
-        duplicates = total * model.prior
-        u = {}
-        for i, lvl in enumerate(spec.levels):
-            if lvl == MISSING:
+        counts = _counts(spec, gamma[:, j])
+        for group in spec.level_groups():
+            total = sum(counts[level] for level in group)
+            if total == 0:
                 continue
-            hits = counts[i] - duplicates * model.m[spec.name].get(lvl, 0.0)
-            u[lvl] = hits / total if hits >= MIN_HITS else spec.prior_u.get(lvl, 1e-6)
-        s = sum(u.values())
-        model.u[spec.name] = {k: v / s for k, v in u.items()}
+            duplicates = total * model.prior
+            u = {}
+            for level in group:
+                hits = counts[level] - duplicates * model.m[spec.name].get(level, 0.0)
+                u[level] = hits / total if hits >= MIN_HITS else spec.prior_u.get(level, 1e-6)
+            model.u[spec.name].update(_normalised(u))
 
 
 def expectation_maximisation(
@@ -121,17 +128,16 @@ def expectation_maximisation(
         for j, spec in enumerate(fields):
             if spec.name in fixed_fields:
                 continue
-            sums = np.bincount(gamma[:, j], weights=post, minlength=len(spec.levels))
-            miss = spec.levels.index(MISSING) if MISSING in spec.levels else -1
-            present = sums.sum() - (sums[miss] if miss >= 0 else 0.0)
-            m = {}
-            for i, lvl in enumerate(spec.levels):
-                if lvl == MISSING:
-                    continue
-                prior = spec.prior_m.get(lvl, 1e-3)
-                m[lvl] = (sums[i] + pseudo_count * prior) / (present + pseudo_count)
-            s = sum(m.values())
-            new_m = {k: v / s for k, v in m.items()}
+            sums = _counts(spec, gamma[:, j], weights=post)
+            new_m = {}
+            for group in spec.level_groups():
+                present = sum(sums[level] for level in group)
+                smoothed = {
+                    level: (sums[level] + pseudo_count * spec.prior_m.get(level, 1e-3))
+                    / (present + pseudo_count)
+                    for level in group
+                }
+                new_m.update(_normalised(smoothed))
             delta = max(delta, max(abs(new_m[k] - model.m[spec.name].get(k, 0.0)) for k in new_m))
             model.m[spec.name] = new_m
         if delta < tol:
@@ -197,17 +203,16 @@ def refine(
             continue
         gamma = level_matrix(model, pairs)
         for j, spec in enumerate(model.settings.fields):
-            counts = np.bincount(gamma[:, j], minlength=len(spec.levels)).astype(float) * strength
-            miss = spec.levels.index(MISSING) if MISSING in spec.levels else -1
-            present = counts.sum() - (counts[miss] if miss >= 0 else 0.0)
-            if present == 0:
-                continue
+            counts = _counts(spec, gamma[:, j])
             current = table[spec.name]
-            new = {}
-            for i, lvl in enumerate(spec.levels):
-                if lvl == MISSING:
+            for group in spec.level_groups():
+                present = sum(counts[level] for level in group) * strength
+                if present == 0:
                     continue
-                new[lvl] = (current.get(lvl, 1e-6) * pseudo_count + counts[i]) / (pseudo_count + present)
-            s = sum(new.values())
-            table[spec.name] = {k: max(v / s, 1e-9) for k, v in new.items()}
+                new = {
+                    level: (current.get(level, 1e-6) * pseudo_count + counts[level] * strength)
+                    / (pseudo_count + present)
+                    for level in group
+                }
+                current.update({k: max(v, 1e-9) for k, v in _normalised(new).items()})
     return model

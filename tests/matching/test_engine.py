@@ -337,6 +337,35 @@ def test_u_does_not_depend_on_the_order_records_arrive_in(settings):
     assert fitted[0] == fitted[1]
 
 
+def test_u_of_a_staged_field_is_estimated_within_each_stage(settings):
+    """A country is compared as given (exact / else) when both records give one, else as inferred
+    (hint / hint_else). How often inferred countries agree by chance must not depend on how many
+    records lack a given country: u is a distribution within each stage."""
+    spec = settings.field("country")
+    column = settings.fields.index(spec)
+
+    def fitted(hints: int) -> MatchModel:
+        levels = ["exact"] * 2500 + ["else"] * 7500 + ["hint"] * (3 * hints) + ["hint_else"] * (7 * hints)
+        gamma = np.array([[f.levels.index("missing") for f in settings.fields]] * len(levels), dtype=np.int8)
+        gamma[:, column] = [spec.levels.index(level) for level in levels]
+        model = MatchModel.from_settings(settings)
+        em.estimate_u(model, (), gamma=gamma)
+        return model
+
+    few, many = fitted(10), fitted(100)
+    for model in (few, many):
+        assert model.u["country"]["hint"] == pytest.approx(0.3, abs=0.01)
+        assert model.u["country"]["exact"] == pytest.approx(0.25, abs=0.01)
+    hint = [model.level_weight("country", "hint") for model in (few, many)]
+    assert hint[0] == pytest.approx(hint[1], abs=0.05)
+    # steward judgements move each stage's distribution, which still sums to one
+    a, b = org(name="X Corp", tax_id="DE136695976"), org(name="X Corp", tax_id="FR40303265045")
+    em.refine(many, [(a, b, False)] * 50)
+    for stage in spec.stages:
+        assert sum(many.u["country"][level] for level in stage) == pytest.approx(1.0)
+    assert many.u["country"]["hint_else"] > 0.7
+
+
 def test_refine_moves_parameters_towards_judgements(settings):
     m = MatchModel.from_settings(settings)
     before = m.level_weight("country", "else")

@@ -117,6 +117,46 @@ def test_incremental_and_batch_agree_on_a_small_set(crm, erp, billing, on_commit
     assert incremental["I1"] not in (incremental["A1"], incremental["G1"])
 
 
+def test_a_sparse_record_pulled_into_a_neighbourhood_brings_its_rivals(crm, erp, billing, on_commit):
+    """Two namesakes share name, domain and country; a ticket naming only those stays apart in both
+    modes. A later record of one namesake, clearly not the other, re-clusters the ticket's
+    neighbourhood: the rival the ticket was kept apart for must be in it, or the ticket would join
+    the namesake that record touches, which a batch run does not do."""
+    us = {"website": "bowmanandnelson.com", "country": "US"}
+    first = {
+        "name": "Bowman and Nelson Corp.",
+        "tax_id": "84-1737677",
+        "phone": "+1 611 993 2911",
+        "address_line1": "89511 Johnson Village",
+        "postal_code": "57177",
+        **us,
+    }
+    second = {
+        "name": "Bowman & Nelson Corp.",
+        "tax_id": "23-6421980",
+        "phone": "+1 729 825 3798",
+        "address_line1": "233 George Skyway",
+        "postal_code": "75970",
+        **us,
+    }
+    people = [
+        (erp, "A1", first),
+        (crm, "A2", {**first, "tax_id": ""}),
+        (erp, "B1", second),
+        (billing, "T", {"name": "Bowman and Nelson Corp", **us}),
+        (billing, "A3", {**first, "name": "Bowman and Nelson Corporation"}),
+    ]  # fmt: skip
+    for system, source_id, attributes in people:
+        with on_commit():
+            payload = {"source_id": source_id, **attributes}
+            ingest_records(system=system, domain="customer", payloads=[payload], received_via="t")
+    incremental = _grouping()
+    assert frozenset({"T"}) in incremental, "the ticket stays apart from both namesakes"
+    assert frozenset({"A1", "A2", "A3"}) in incremental
+    batch()
+    assert _grouping() == incremental
+
+
 def _small_estate(crm, erp, billing) -> None:
     load(crm, "A1", **ACME)
     load(erp, "A2", **{**ACME, "name": "ACME WIDGETS INCORPORATED", "tax_id": "12-3456789"})
@@ -418,3 +458,23 @@ def test_a_batch_run_of_a_domain_without_records_clears_its_keys():
     run = services.run_batch(services.start_batch("product").pk)
     assert run.status == MatchRun.Status.DONE, run.error
     assert not BlockingKey.objects.filter(domain="product").exists()
+
+
+def test_stored_settings_gain_the_country_stages_and_drop_a_model_fitted_without_them():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("matching.migrations.0009_country_stages")
+    stored = services.default_settings("customer").to_dict()
+    for spec in stored["fields"]:
+        spec.pop("stages")
+    config = services.match_config("customer")
+    config.settings, config.model = stored, {"fitted_records": 5000}
+    config.save()
+    migration.add_country_stages(apps, None)
+    config.refresh_from_db()
+    assert config.model is None, "refitted with u estimated within each stage"
+    settings, _ = services.load_settings(config)
+    assert settings.field("country").stages == [["exact", "else"], ["hint", "hint_else"]]
+    assert settings.field("name").stages == []
