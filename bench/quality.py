@@ -110,25 +110,28 @@ def _load_incrementally(var: Path) -> tuple[dict[tuple[str, str], str], dict]:
 def _replay(model_path: Path) -> None:
     """In a fresh hub whose customer model is the one given: the incremental load, its cross-reference
     written beside the model; prints its figures as JSON."""
+    from django.utils import timezone
+
     from matching.services import match_config
 
     config = match_config("customer")
-    config.model = json.loads(model_path.read_text())
-    config.save(update_fields=["model"])
+    config.model, config.fitted_at = json.loads(model_path.read_text()), timezone.now()
+    config.save(update_fields=["model", "fitted_at"])
     _, figures = _load_incrementally(model_path.parent)
     print(json.dumps(figures))
 
 
-def _replayed(database_url: str | None, model: dict, var: Path) -> tuple[dict, dict]:
+def _replayed(database_url: str | None, model: dict) -> tuple[dict, dict]:
     """`_replay` in a process of its own, on a database of its own; its cross-reference and figures."""
-    replay = Path(tempfile.mkdtemp(prefix="mdm-replay-"))
-    (replay / "model.json").write_text(json.dumps(model))
-    command = [sys.executable, __file__, "--replay", str(replay / "model.json")]
-    if database_url:
-        command += ["--database-url", f"{database_url}_replay"]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
-    return scorer().load(str(replay / "xref-incremental.csv"), "golden_id"), figures
+    with tempfile.TemporaryDirectory(prefix="mdm-replay-") as folder:
+        replay = Path(folder)
+        (replay / "model.json").write_text(json.dumps(model))
+        command = [sys.executable, __file__, "--replay", str(replay / "model.json")]
+        if database_url:
+            command += ["--database-url", f"{database_url}_replay"]
+        done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)  # its errors show
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        return scorer().load(str(replay / "xref-incremental.csv"), "golden_id"), figures
 
 
 def main() -> None:
@@ -161,7 +164,7 @@ def main() -> None:
     rows.append(("hub batch", {**score.score(truth, batch), "reviews": _open_reviews(),
                                "wall_seconds": round(batch_seconds, 1)}))  # fmt: skip
     survivorship = _recompute_golden_records()
-    steady, figures = _replayed(args.database_url, match_config("customer").model, var)
+    steady, figures = _replayed(args.database_url, match_config("customer").model)
     rows.append(("hub incr., model", figures))
     for _, figures in rows:
         figures["blocking_recall"] = round(blocking_recall, 4)

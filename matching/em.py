@@ -6,7 +6,9 @@
   taken off each level's hits in proportion to ``m``: at the agreement levels of strong identifiers
   (tax ID, phone, full address) they are most of the hits, and counting them as non-matches would
   make an agreement look thousands of times more common by chance than it is. Levels left with too
-  few hits to estimate (< 5) keep the settings' prior.
+  few hits to estimate (< 5) keep the settings' prior. A field whose levels are reached under
+  different conditions (``FieldSpec.stages``: a country as given, or as inferred) has u and m
+  estimated within each condition.
 * ``m`` (how often a level occurs between *matching* records) and the share of matches among the
   candidate pairs come from expectation-maximisation over the comparison vectors of the blocked
   candidate pairs (Fellegi-Sunter mixture model with conditional independence; ``u`` held fixed, as
@@ -27,9 +29,8 @@ from typing import Any
 import numpy as np
 
 from matching.model import MatchModel
-from matching.settings import FieldSpec
+from matching.settings import MISSING, FieldSpec
 
-MISSING = "missing"
 # fewer hits than this in the random sample estimate nothing: the prior u stands
 MIN_HITS = 5
 
@@ -90,7 +91,8 @@ def estimate_u(
             for level in group:
                 hits = counts[level] - duplicates * model.m[spec.name].get(level, 0.0)
                 u[level] = hits / total if hits >= MIN_HITS else spec.prior_u.get(level, 1e-6)
-            model.u[spec.name].update(_normalised(u))
+            # a new table, not an edit: the model's level weights are cached per table
+            model.u[spec.name] = {**model.u[spec.name], **_normalised(u)}
 
 
 def expectation_maximisation(
@@ -129,9 +131,11 @@ def expectation_maximisation(
             if spec.name in fixed_fields:
                 continue
             sums = _counts(spec, gamma[:, j], weights=post)
-            new_m = {}
+            new_m = dict(model.m[spec.name])
             for group in spec.level_groups():
                 present = sum(sums[level] for level in group)
+                if present == 0:
+                    continue  # nothing seen at this stage: its m stays as it was
                 smoothed = {
                     level: (sums[level] + pseudo_count * spec.prior_m.get(level, 1e-3))
                     / (present + pseudo_count)
@@ -214,5 +218,6 @@ def refine(
                     / (pseudo_count + present)
                     for level in group
                 }
-                current.update({k: max(v, 1e-9) for k, v in _normalised(new).items()})
+                current = {**current, **{k: max(v, 1e-9) for k, v in _normalised(new).items()}}
+            table[spec.name] = current
     return model

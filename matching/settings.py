@@ -5,7 +5,9 @@ names a comparator from ``matching.compare``, its ordered comparison levels (bes
 ``missing`` always present and worth nothing), the similarity thresholds the comparator uses, whether
 agreement is adjusted by term frequency (rare values say more), and which levels are *conflicts*
 (two different tax IDs, two different dates of birth): a cluster never holds a conflicting pair unless
-a steward must-linked it. ``prior_m``/``prior_u`` seed the Fellegi-Sunter model before EM.
+a steward must-linked it. ``prior_m``/``prior_u`` seed the Fellegi-Sunter model before EM. A field
+whose levels are reached under different conditions lists them as ``stages`` (a country compared as
+given, else as inferred): m and u are distributions within each stage.
 
 Thresholds are match weights (log2 Bayes factor including the prior odds): a pair at or above
 ``upper_threshold`` links automatically, a pair between ``lower_threshold`` and ``upper_threshold``
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+MISSING = "missing"
 
 
 @dataclass
@@ -37,7 +41,17 @@ class FieldSpec:
 
     def level_groups(self) -> list[list[str]]:
         """The levels (``missing`` aside) in the groups over which m and u each sum to one."""
-        return self.stages or [[level for level in self.levels if level != "missing"]]
+        return self.stages or [[level for level in self.levels if level != MISSING]]
+
+    def __post_init__(self) -> None:
+        if self.stages:
+            staged = [level for stage in self.stages for level in stage]
+            wanted = [level for level in self.levels if level != MISSING]
+            if len(staged) != len(set(staged)) or set(staged) != set(wanted):
+                raise ValueError(
+                    f"the stages of field {self.name!r} must hold each of its levels but missing once: "
+                    f"{self.stages} for {wanted}"
+                )
 
 
 @dataclass

@@ -20,11 +20,23 @@ def add_country_stages(apps, schema_editor):
                 spec["stages"] = STAGES
                 staged = True
         if staged:
-            config.model = None
-            config.save(update_fields=["settings", "model"])
+            config.model, config.fitted_at = None, None
+            config.save(update_fields=["settings", "model", "fitted_at"])
+
+
+def remove_country_stages(apps, schema_editor):
+    """Settings as the code before this migration reads them (it knows no stages)."""
+    MatchConfig = apps.get_model("matching", "MatchConfig")
+    for config in MatchConfig.objects.all():
+        fields = config.settings.get("fields", [])
+        if any("stages" in spec for spec in fields):
+            for spec in fields:
+                spec.pop("stages", None)
+            config.model, config.fitted_at = None, None
+            config.save(update_fields=["settings", "model", "fitted_at"])
 
 
 class Migration(migrations.Migration):
     dependencies = [("matching", "0008_settling_chunks_write_keys")]
 
-    operations = [migrations.RunPython(add_country_stages, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(add_country_stages, remove_country_stages)]

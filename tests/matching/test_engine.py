@@ -15,7 +15,7 @@ from matching.cluster import cluster
 from matching.engine import resolve_batch, resolve_one
 from matching.features import features
 from matching.model import MatchModel
-from matching.settings import MatchSettings, default_settings
+from matching.settings import FieldSpec, MatchSettings, default_settings
 from tests.matching.samples import labelled_sample
 
 
@@ -364,6 +364,43 @@ def test_u_of_a_staged_field_is_estimated_within_each_stage(settings):
     for stage in spec.stages:
         assert sum(many.u["country"][level] for level in stage) == pytest.approx(1.0)
     assert many.u["country"]["hint_else"] > 0.7
+
+
+def test_fitting_replaces_tables_so_scores_follow(settings):
+    """Level weights are cached per m/u table: estimating or refining must hand the model new tables,
+    or pairs would go on being scored with the old parameters."""
+    model = MatchModel.from_settings(settings)
+    a, b = org(name="X Corp", tax_id="DE136695976"), org(name="X Corp", tax_id="FR40303265045")
+    before = model.score(a, b).weight
+    em.refine(model, [(a, b, False)] * 300)
+    assert model.score(a, b).weight == pytest.approx(
+        MatchModel(settings, model.m, model.u, model.prior).score(a, b).weight
+    )
+    assert model.score(a, b).weight < before
+    refined = model.score(a, b).weight
+    em.estimate_u(model, [a, b] * 50, n_pairs=2000)
+    assert model.score(a, b).weight != refined
+
+
+def test_em_fits_m_within_each_stage_and_leaves_an_unseen_stage_alone(settings):
+    spec = settings.field("country")
+    column = settings.fields.index(spec)
+    levels = ["exact"] * 900 + ["else"] * 100
+    gamma = np.array([[f.levels.index("missing") for f in settings.fields]] * len(levels), dtype=np.int8)
+    gamma[:, column] = [spec.levels.index(level) for level in levels]
+    model = MatchModel.from_settings(settings)
+    hint = {level: model.m["country"][level] for level in spec.stages[1]}
+    em.expectation_maximisation(model, gamma, iterations=5, pseudo_count=1.0)
+    assert sum(model.m["country"][level] for level in spec.stages[0]) == pytest.approx(1.0)
+    assert {level: model.m["country"][level] for level in spec.stages[1]} == hint
+
+
+def test_stages_must_hold_each_level_once(settings):
+    spec = settings.field("country")
+    with pytest.raises(ValueError, match="stages of field 'country'"):
+        FieldSpec(**{**spec.__dict__, "stages": [["exact", "else"], ["hint", "hint_els"]]})
+    with pytest.raises(ValueError, match="stages of field 'country'"):
+        FieldSpec(**{**spec.__dict__, "stages": [["exact", "else", "hint"], ["hint", "hint_else"]]})
 
 
 def test_refine_moves_parameters_towards_judgements(settings):

@@ -478,3 +478,11 @@ def test_stored_settings_gain_the_country_stages_and_drop_a_model_fitted_without
     settings, _ = services.load_settings(config)
     assert settings.field("country").stages == [["exact", "else"], ["hint", "hint_else"]]
     assert settings.field("name").stages == []
+    config.model = {"fitted_records": 5000}
+    config.save()
+    migration.add_country_stages(apps, None)
+    config.refresh_from_db()
+    assert config.model == {"fitted_records": 5000}, "settings that have their stages keep their model"
+    migration.remove_country_stages(apps, None)
+    config.refresh_from_db()
+    assert not any("stages" in spec for spec in config.settings["fields"])
