@@ -149,6 +149,10 @@ SPECTACULAR_SETTINGS = {
 MDM_MATCH_CHUNK = env_int("MDM_MATCH_CHUNK", 500)
 # Batch resolution: how many records without features one task normalises (about a minute of work).
 MDM_BATCH_FEATURE_CHUNK = env_int("MDM_BATCH_FEATURE_CHUNK", 50_000)
+# Incremental resolution refits a domain's model as the domain grows; the decisions made under the
+# older model then follow the new one by a batch run of the domain, enqueued with the refit (unless
+# one is under way). Off, they follow it only where later records re-cluster them.
+MDM_REMATCH_ON_REFIT = env_bool("MDM_REMATCH_ON_REFIT", True)
 # Batch resolution: how many candidate pairs one scoring task takes (about four seconds of work;
 # smaller shards spread better over many workers but load more of the same records' features: at
 # 300,000 records a shard of 200,000 pairs loads 26,000 to 43,000 records, one of 1,000,000 pairs

@@ -314,17 +314,48 @@ def test_incremental_mode_refits_the_model_as_the_domain_grows(crm, on_commit):
         model = services.match_config("customer").model
         return model["fitted_records"] if model else 0
 
+    def rematched() -> list[int]:
+        """The record counts of the batch runs so far, each done."""
+        runs = MatchRun.objects.order_by("pk")
+        assert all(run.status == MatchRun.Status.DONE for run in runs)
+        return [run.records for run in runs]
+
     add(0, services.MIN_RECORDS_TO_FIT - 1, resolve=False)
     add(services.MIN_RECORDS_TO_FIT - 1, services.MIN_RECORDS_TO_FIT, resolve=True)
     assert fitted_records() == services.MIN_RECORDS_TO_FIT
+    assert rematched() == [services.MIN_RECORDS_TO_FIT], "decisions follow the new model"
     grown = int(services.REFIT_GROWTH * services.MIN_RECORDS_TO_FIT)
     add(services.MIN_RECORDS_TO_FIT, grown - 2, resolve=False)
     add(grown - 2, grown - 1, resolve=True)
     assert fitted_records() == services.MIN_RECORDS_TO_FIT, "not refitted before the domain has grown enough"
+    assert rematched() == [services.MIN_RECORDS_TO_FIT]
     add(grown - 1, grown, resolve=True)
     assert fitted_records() == grown
+    assert rematched() == [services.MIN_RECORDS_TO_FIT, grown]
     batch()
     assert fitted_records() == grown, "a batch run over an unchanged domain keeps the model"
+
+
+def test_a_refit_starts_no_batch_run_beside_one_under_way_or_when_turned_off(
+    crm, settings, monkeypatch, on_commit
+):
+    load(crm, "A", **ACME)
+    running = services.start_batch("customer")
+    assert services.rematch("customer") is None
+    assert MatchRun.objects.count() == 1
+    running.status = MatchRun.Status.DONE
+    running.save()
+    started = services.rematch("customer")
+    started.refresh_from_db()
+    assert started.status == MatchRun.Status.DONE
+    monkeypatch.setattr(services, "MIN_RECORDS_TO_FIT", 1)  # one record is enough to refit
+    for rematch, runs in ((True, 3), (False, 3)):
+        settings.MDM_REMATCH_ON_REFIT = rematch
+        model = services.MatchModel.from_settings(services.default_settings("customer"))
+        with on_commit():
+            refitted = services._model_for_chunk("customer", model.settings, model, newest=10**9)
+        assert refitted.fitted_records == 1
+        assert MatchRun.objects.count() == runs
 
 
 def test_incremental_reviews_follow_the_question_the_clustering_asks_now(crm, billing, on_commit):
