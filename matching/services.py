@@ -192,7 +192,8 @@ def _model_for_chunk(
 
 def rematch(domain: str) -> MatchRun | None:
     """Re-resolve a domain in batch after its model changed, unless a batch run of it is under way
-    (that run fits the model anew); the run started, if any."""
+    (one at a time: that run, or the next refit's, brings the decisions up to date); the run
+    started, if any."""
     from .tasks import resolve_domain  # the tasks module imports this one
 
     if MatchRun.objects.filter(domain=domain, status=MatchRun.Status.RUNNING).exists():
