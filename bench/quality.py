@@ -102,21 +102,19 @@ def _load_incrementally(var: Path) -> tuple[dict[tuple[str, str], str], dict]:
         )
     seconds = time.perf_counter() - started
     xref = _export(var / "xref-incremental.csv")
-    truth = scorer().load(str(DATA / "truth.csv"), "entity_id")
-    figures = {**scorer().score(truth, xref), "reviews": _open_reviews(), "wall_seconds": round(seconds, 1)}
+    score = scorer()
+    truth = score.load(str(DATA / "truth.csv"), "entity_id")
+    figures = {**score.score(truth, xref), "reviews": _open_reviews(), "wall_seconds": round(seconds, 1)}
     return xref, figures
 
 
 def _replay(model_path: Path) -> None:
     """In a fresh hub whose customer model is the one given: the incremental load, its cross-reference
     written beside the model; prints its figures as JSON."""
-    from django.utils import timezone
+    from matching.model import MatchModel
+    from matching.services import _store_model, match_config
 
-    from matching.services import match_config
-
-    config = match_config("customer")
-    config.model, config.fitted_at = json.loads(model_path.read_text()), timezone.now()
-    config.save(update_fields=["model", "fitted_at"])
+    _store_model(match_config("customer"), MatchModel.from_dict(json.loads(model_path.read_text())))
     _, figures = _load_incrementally(model_path.parent)
     print(json.dumps(figures))
 

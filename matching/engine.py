@@ -15,21 +15,17 @@ is drawn equally (within ``TIE_MARGIN``) to both, when the data favour neither a
 without a review. The test is made per record from its links, so batch and incremental apply it the
 same way (whatever records are held at the time).
 
-Incremental (``resolve_one``): the caller looks the new record's blocking keys up in its index and
-passes the candidates — ideally with the other members of their clusters, so that the merge check
-sees the whole cluster. Candidates are grouped by cluster; the strongest cluster whose best pair is
-at or above the upper threshold and that passes the same ``check_merge`` as batch is linked; other
-qualifying clusters that are compatible with it are returned in ``merge_clusters`` (the new record
-bridges them, as batch would have merged them). Otherwise the best pair above the lower threshold
-becomes a review task, else the record starts a new cluster. A sparse record between namesakes
-becomes a review (see above).
+Incremental: the hub (``matching.services._resolve_chunk``) clusters a new record's neighbourhood
+with ``resolve_batch`` (the same rules, on the records it scores against, their golden records'
+members and a kept-apart sparse record's rivals), so both modes decide alike. ``resolve_one`` is the
+older one-record decision against grouped candidates (link, review or new); the hub no longer calls it.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -178,6 +174,8 @@ def prepare_batch(
         model = MatchModel.from_settings(settings)
         fit_info = em.fit(model, feats, pairs)
     elif not model.tf_default and len(feats) >= MIN_RECORDS_FOR_TF:
+        # a copy: the caller's model may be a process's cached one, which these records must not refit
+        model = replace(model)
         model.fit_term_frequencies(feats.values())
     t_fit = time.perf_counter()
     families: dict[str, int] = {}

@@ -371,8 +371,7 @@ def _resolve_chunk(domain: str, records: list[SourceRecord]) -> int:
     threshold against one of them, and every member of those records' golden records; and for each
     sparse held record among them that is alone in its golden record, the held records that score so
     against it with their golden records' members (its rivals: one step, not their own rivals in
-    turn). The batch
-    engine clusters that small set exactly as a full batch run would cluster it, so the two modes
+    turn). The batch engine clusters that small set exactly as a full batch run would, so the two modes
     decide alike: a new record that bridges two golden records merges them, and a sparse record
     drawn to two namesakes goes to review in both modes. The golden records are then reconciled
     as in a batch run (stable IDs, merges and splits).
@@ -388,11 +387,11 @@ def _resolve_chunk(domain: str, records: list[SourceRecord]) -> int:
     held_now = _with_goldens(set(keys_of) | relevant, feats)
     # A sparse held record is decided by its rivals too (see engine.rivalry): those it was kept
     # apart for must be in the neighbourhood, or it would link to the one the new records touch.
-    # Their keys are not locked (taken after the new records' keys, locks could deadlock): a worker
-    # resolving a rival's duplicate at this moment may move it, as it may move any golden record's
-    # other members; the next resolution touching either sees the outcome.
-    # Only one kept apart can be: one linked was linked with no rival held, and a rival arriving
-    # since brought it into that rival's own neighbourhood.
+    # Only one kept apart needs them: one linked was linked with no rival held, and a rival arriving
+    # since brought it into that rival's own neighbourhood. Their keys are not locked (taken after
+    # the new records' keys, locks could deadlock): a worker resolving a rival's duplicate at this
+    # moment may move it, as it may move any golden record's other members; the next resolution
+    # touching either sees the outcome.
     members = Counter(held_now.values())
     sparse = {
         pk: feats[pk]

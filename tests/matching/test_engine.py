@@ -217,6 +217,16 @@ def test_conflicting_tax_ids_unless_must_linked(settings):
     assert len(resolve_batch(same, settings, cannot_link=[(1, 2)]).clusters) == 2
 
 
+def test_a_batch_given_an_unfitted_model_fits_frequencies_on_a_copy(settings):
+    """Incremental resolution passes the process's cached model: counting the frequencies of one
+    neighbourhood into it would change how every later record is weighed."""
+    given = MatchModel.from_settings(settings)
+    records = {i: org(name=f"Firm {i % 400} Trading", country="DE") for i in range(1000)}
+    result = resolve_batch(records, settings, model=given)
+    assert result.model.fitted_records == 1000 and result.model.tf_default
+    assert given.fitted_records == 0 and not given.tf_default and given.prior == settings.prior_match
+
+
 def test_resolve_one_link_review_new(settings, model):
     held = {
         10: org(name="Granite Partners AG", tax_id="DE136695976", website="granitepartners.de", country="DE",
