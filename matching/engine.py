@@ -17,8 +17,7 @@ same way (whatever records are held at the time).
 
 Incremental: the hub (``matching.services._resolve_chunk``) clusters a new record's neighbourhood
 with ``resolve_batch`` (the same rules, on the records it scores against, their golden records'
-members and a kept-apart sparse record's rivals), so both modes decide alike. ``resolve_one`` is the
-older one-record decision against grouped candidates (link, review or new); the hub no longer calls it.
+members and a kept-apart sparse record's rivals), so both modes decide alike.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -52,16 +51,6 @@ class BatchResult:
     reviews: list[tuple[int, int, Score]]
     model: MatchModel
     stats: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Decision:
-    kind: Literal["link", "review", "new"]
-    cluster: str | None = None
-    score: Score | None = None
-    candidate: int | None = None
-    explanation: dict[str, Any] = field(default_factory=dict)
-    merge_clusters: list[str] = field(default_factory=list)
 
 
 def _as_features(domain: str, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -383,119 +372,3 @@ def settle_batch(
         "seconds": {**seconds, "total": round(sum(seconds.values()), 3)},
     }
     return BatchResult(clusters=result.clusters, reviews=reviews, model=model, stats=stats)
-
-
-def resolve_one(
-    record_id: int,
-    feats: dict,
-    candidates: dict[int, dict],
-    cluster_of: dict[int, str],
-    settings: MatchSettings,
-    model: MatchModel,
-    *,
-    must_link: Iterable[tuple[int, int]] = (),
-    cannot_link: Iterable[tuple[int, int]] = (),
-) -> Decision:
-    """Decide for one new record against its candidates: link to a cluster, review, or new."""
-    feats = _as_features(settings.domain, feats)
-    all_feats = {cid: _as_features(settings.domain, f) for cid, f in candidates.items() if cid != record_id}
-    all_feats[record_id] = feats
-    must = {pair_key(a, b) for a, b in must_link}
-    cannot = {pair_key(a, b) for a, b in cannot_link} - must
-    scorer = _Scorer(model, all_feats, must)
-
-    by_cluster: dict[str, list[int]] = {}
-    for cid in all_feats:
-        if cid != record_id:
-            by_cluster.setdefault(cluster_of.get(cid, f"record:{cid}"), []).append(cid)
-
-    def decide(
-        kind: Literal["link", "review"],
-        candidate: int,
-        cluster: str | None = None,
-        *,
-        reason: str | None = None,
-        merge_clusters: list[str] | None = None,
-    ) -> Decision:
-        """A decision about the pair (record, candidate), with the pair's whole explanation."""
-        s = scorer.explain(record_id, candidate)
-        explanation = {"reason": reason, **s.to_dict()} if reason else s.to_dict()
-        return Decision(kind, cluster, s, candidate, explanation, merge_clusters=merge_clusters or [])
-
-    for cid in all_feats:
-        if cid != record_id and pair_key(record_id, cid) in must:
-            return decide("link", cid, cluster_of.get(cid, f"record:{cid}"), reason="must_link")
-
-    ranked = []
-    for key, members in by_cluster.items():
-        scored = [(scorer.score(record_id, m), m) for m in members]
-        s_best, m_best = max(scored, key=lambda x: (x[0].weight, -x[1]))
-        ranked.append((s_best.weight, key, m_best, s_best, members))
-    ranked.sort(key=lambda r: (-r[0], r[1]))
-    if is_sparse(feats):
-        strong = sorted(
-            (
-                (m, scorer.score(record_id, m).weight)
-                for *_, members in ranked
-                for m in members
-                if scorer.score(record_id, m).weight >= settings.upper_threshold
-            ),
-            key=lambda x: (-x[1], x[0]),
-        )
-        verdict = rivalry(strong, scorer, settings)
-        if verdict == "undecidable":
-            s_best = scorer.explain(record_id, strong[0][0])
-            return Decision("new", explanation={"reason": verdict, **s_best.to_dict()})
-        if verdict:
-            return decide("review", strong[0][0], reason=verdict)
-
-    linked: list[tuple[str, int, PairVerdict, list[int]]] = []
-    review: int | None = None
-    merge_kw = {
-        "cannot": cannot,
-        "min_weight": settings.cluster_min_weight,
-        "mean_weight": settings.cluster_mean_weight,
-    }
-    for w, key, m_best, s_best, members in ranked:
-        if w < settings.lower_threshold:
-            break
-        if w >= settings.upper_threshold:
-            if linked and w >= linked[0][2].weight - settings.ambiguity_margin:
-                alone = check_merge([record_id], members, scorer.score, scorer.conflict, **merge_kw)
-                together = check_merge(
-                    [x for _, _, _, ms in linked for x in ms],
-                    members,
-                    scorer.score,
-                    scorer.conflict,
-                    **merge_kw,
-                )
-                if alone.ok and not together.ok:
-                    # two incompatible clusters claim the record about equally: a steward decides
-                    return decide("review", linked[0][1])
-            check = check_merge(
-                [record_id] + [x for _, _, _, ms in linked for x in ms],
-                members,
-                scorer.score,
-                scorer.conflict,
-                cannot=cannot,
-                min_weight=settings.cluster_min_weight,
-                mean_weight=settings.cluster_mean_weight,
-            )
-            if check.ok:
-                linked.append((key, m_best, s_best, members))
-                continue
-            if check.reason != "weak_link":
-                continue
-        if (
-            review is None
-            and not linked
-            and not scorer.conflict(record_id, m_best, s_best)
-            and pair_key(record_id, m_best) not in cannot
-        ):
-            review = m_best
-    if linked:
-        key, m_best, _, _ = linked[0]
-        return decide("link", m_best, key, merge_clusters=[k for k, _, _, _ in linked[1:]])
-    if review is not None:
-        return decide("review", review)
-    return Decision("new")

@@ -12,7 +12,7 @@ import pytest
 from matching import em
 from matching.blocking import blocking_keys, candidate_pairs, locality_order
 from matching.cluster import cluster
-from matching.engine import resolve_batch, resolve_one
+from matching.engine import resolve_batch
 from matching.features import features
 from matching.model import MatchModel
 from matching.settings import FieldSpec, MatchSettings, default_settings
@@ -225,29 +225,6 @@ def test_a_batch_given_an_unfitted_model_fits_frequencies_on_a_copy(settings):
     result = resolve_batch(records, settings, model=given)
     assert result.model.fitted_records == 1000 and result.model.tf_default
     assert given.fitted_records == 0 and not given.tf_default and given.prior == settings.prior_match
-
-
-def test_resolve_one_link_review_new(settings, model):
-    held = {
-        10: org(name="Granite Partners AG", tax_id="DE136695976", website="granitepartners.de", country="DE",
-                address_line1="Conradiplatz 5", postal_code="05030", city="Bad Liebenwerda"),
-        11: org(name="Northwind Traders", website="northwind.com", country="US"),
-    }  # fmt: skip
-    cluster_of = {10: "G1", 11: "G2"}
-    d = resolve_one(
-        99,
-        org(name="Granitepatrners A.G.", email="ap@granitepartners.de", address_line1="Conradiplatz 5",
-            postal_code="05030", city="Bad Liebenwerda", country="Germany"),
-        held, cluster_of, settings, model,
-    )  # fmt: skip
-    assert d.kind == "link" and d.cluster == "G1" and d.explanation["contributions"]
-    d = resolve_one(99, org(name="Totally Different GmbH", country="DE"), held, cluster_of, settings, model)
-    assert d.kind == "new"
-    d = resolve_one(
-        99, org(name="Granite Partners AG", tax_id="DE136695976"), held, cluster_of, settings, model,
-        cannot_link=[(99, 10)],
-    )  # fmt: skip
-    assert d.kind != "link"
 
 
 def test_em_recovers_known_parameters():
@@ -468,7 +445,7 @@ def test_locality_order_brings_the_pairs_of_records_sorting_together_together():
     assert locality_order(pairs[:0], sort_keys).shape == (0, 2)
 
 
-def test_batch_quality_and_incremental_agreement():
+def test_batch_quality_on_a_labelled_sample():
     recs, ent = labelled_sample(500)
     settings = default_settings("customer")
     feats = {r: features("customer", a) for r, a in recs.items()}
@@ -477,34 +454,6 @@ def test_batch_quality_and_incremental_agreement():
     precision = len(truth & predicted) / max(1, len(predicted))
     recall = len(truth & predicted) / len(truth)
     assert precision >= 0.9 and recall >= 0.75
-
-    # incremental: records in file order, each against what is held, with the fitted model
-    from matching.blocking import neighbour_candidates
-
-    index: dict[str, list[int]] = {}
-    sort_key: dict[int, str] = {}
-    cluster_of: dict[int, str] = {}
-    members: dict[str, list[int]] = {}
-    for rid in sorted(feats):
-        ks = blocking_keys("customer", feats[rid])
-        found = neighbour_candidates(ks, index, sort_key, settings.max_block, window=settings.window)
-        for c in list(found):
-            found.update(members[cluster_of[c]])
-        d = resolve_one(rid, feats[rid], {c: feats[c] for c in found}, cluster_of, settings, batch.model)
-        key = d.cluster if d.kind == "link" else f"C{rid}"
-        for other in d.merge_clusters if d.kind == "link" else ():
-            for m in members.pop(other):
-                cluster_of[m] = key
-                members[key].append(m)
-        members.setdefault(key, []).append(rid)
-        cluster_of[rid] = key
-        for k in ks:
-            index.setdefault(k, []).append(rid)
-        sort_key[rid] = next((k for k in ks if k.startswith("nm:")), "~")
-    incremental = _pairs(members.values())
-    union = incremental | predicted
-    agreement = len(incremental & predicted) / max(1, len(union))
-    assert agreement >= 0.95
 
 
 def _namesakes():
@@ -537,15 +486,6 @@ def test_sparse_record_between_namesakes_goes_to_review(settings, model):
         result.model.score(features("customer", recs[a]), features("customer", recs[b])).weight
     )
     assert [c.field for c in explained.contributions][:3] == ["prior", "name", "domain"]
-    # the same rule, one record at a time
-    feats = {r: features("customer", a) for r, a in recs.items()}
-    held = {r: f for r, f in feats.items() if r != 4}
-    d = resolve_one(4, feats[4], held, {r: f"G{cluster_of[r]}" for r in held}, settings, result.model)
-    assert d.kind == "review"
-    # without the rival it links
-    alone = {r: f for r, f in held.items() if r != 3}
-    d = resolve_one(4, feats[4], alone, {r: f"G{cluster_of[r]}" for r in alone}, settings, result.model)
-    assert d.kind == "link"
     # drawn equally to both namesakes (no legal form to lean on): the data favour neither, no review
     recs[4] = {**recs[4], "name": "Bowman and Nelson"}
     result = resolve_batch(recs, settings, model=model)
