@@ -150,8 +150,8 @@ MDM_MATCH_CHUNK = env_int("MDM_MATCH_CHUNK", 500)
 # Batch resolution: how many records without features one task normalises (about a minute of work).
 MDM_BATCH_FEATURE_CHUNK = env_int("MDM_BATCH_FEATURE_CHUNK", 50_000)
 # Incremental resolution refits a domain's model as the domain grows; the decisions made under the
-# older model then follow the new one by a batch run of the domain, enqueued with the refit (unless
-# one is under way). Off, they follow it only where later records re-cluster them.
+# older model then follow the new one by a batch run of the domain, enqueued with the refit (or, when
+# one is under way, as that one ends). Off, they follow it only where later records re-cluster them.
 MDM_REMATCH_ON_REFIT = env_bool("MDM_REMATCH_ON_REFIT", True)
 # Batch resolution: how many candidate pairs one scoring task takes (about four seconds of work;
 # smaller shards spread better over many workers but load more of the same records' features: at

@@ -192,8 +192,8 @@ def _model_for_chunk(
 
 def rematch(domain: str) -> MatchRun | None:
     """Re-resolve a domain in batch after its model changed, unless a batch run of it is under way
-    (one at a time: that run, or the next refit's, brings the decisions up to date); the run
-    started, if any."""
+    (one at a time: that run, when it finishes, starts another if the model changed after it fixed
+    its own; see ``_finish_batch_run``); the run started, if any."""
     from .tasks import resolve_domain  # the tasks module imports this one
 
     if MatchRun.objects.filter(domain=domain, status=MatchRun.Status.RUNNING).exists():
@@ -750,8 +750,7 @@ def settle_batch_run(run_id: int) -> int:
             _reconcile(domain, result.clusters, held, reason=_batch_reason(run), run=run, fresh=fresh)
         with _timed(steps, "reviews"):
             _replace_reviews(domain, result.reviews)
-        stats = {k: v for k, v in result.stats.items() if k != "prepared_at"}
-        stats["settled_at"] = time.time()
+        stats = {**result.stats, "settled_at": time.time()}
         stats.update(clusters=len(result.clusters), reviews=len(result.reviews))
         size = django_settings.MDM_BATCH_GOLDEN_CHUNK
         groups = [fresh[i : i + size] for i in range(0, len(fresh), size)]
@@ -805,12 +804,21 @@ def _finish_batch_run(run_id: int) -> None:
     run.shards.all().delete()
     run.golden_chunks.all().delete()
     stats = {
-        k: v for k, v in run.stats.items() if k not in ("featured", "settling", "finishing", "settled_at")
+        k: v
+        for k, v in run.stats.items()
+        if k not in ("featured", "settling", "finishing", "settled_at", "prepared_at")
     }
     stats["settling_seconds"] = steps
     MatchRun.objects.filter(pk=run_id).update(
         status=MatchRun.Status.DONE, progress=1.0, finished_at=timezone.now(), stats=stats
     )
+    # Incremental resolution refitted the model while this run scored with the one it had fixed:
+    # the rematch that refit asked for was not started beside this run, so it starts now.
+    fitted_at = MatchConfig.objects.filter(domain=run.domain).values_list("fitted_at", flat=True).first()
+    prepared_at = run.stats.get("prepared_at")
+    refitted = fitted_at and prepared_at and fitted_at.timestamp() > prepared_at
+    if refitted and django_settings.MDM_REMATCH_ON_REFIT:
+        transaction.on_commit(lambda: rematch(run.domain))
 
 
 @gc_paused()

@@ -410,6 +410,32 @@ def test_a_refit_starts_no_batch_run_beside_one_under_way_or_when_turned_off(
         assert MatchRun.objects.count() == runs
 
 
+def test_a_refit_while_a_batch_run_scores_starts_another_run_when_it_finishes(
+    crm, erp, billing, monkeypatch, on_commit
+):
+    """The rematch a refit asks for is not started beside a run under way, which scores with the
+    model it fixed before the refit; the refit's decisions come from a run started when it ends."""
+    from matching import tasks
+
+    _small_estate(crm, erp, billing)
+    run = services.start_batch("customer")
+    shards = services._prepare_batch(run)
+    monkeypatch.setattr(services, "MIN_RECORDS_TO_FIT", 1)
+    model = services.MatchModel.from_settings(services.default_settings("customer"))
+    with on_commit():
+        services._model_for_chunk("customer", model.settings, model, newest=10**9)
+    assert MatchRun.objects.count() == 1, "not beside the run under way"
+    with on_commit():
+        for index in range(shards):
+            tasks.score_shard.delay(run.pk, index)
+    runs = list(MatchRun.objects.order_by("pk"))
+    assert [r.status for r in runs] == [MatchRun.Status.DONE, MatchRun.Status.DONE]
+    assert runs[1].scoring["model"]["fitted_records"] == 7, "the second run scores with the refitted model"
+    with on_commit():
+        batch()
+    assert MatchRun.objects.count() == 3, "a run that saw no refit starts none"
+
+
 def test_incremental_reviews_follow_the_question_the_clustering_asks_now(crm, billing, on_commit):
     """A review opened for a pair is superseded when a later record answers it: the new record
     links to both sides, so the clustering no longer asks whether they are one party."""
