@@ -235,8 +235,9 @@ def _load(paths: dict[str, Path], workers: int) -> None:
     seconds = stats.get("seconds", {})
     print(f"  engine phases (s): {seconds}")
     print(f"  settling steps (s): {stats.get('settling_seconds')}")
-    phases = "features, blocking, model, scoring, verdicts, clustering"
+    phases = "features, reading them, keys, blocking, model, shards, scoring, edges, clustering"
     print(f"  matching phase ({phases}) {seconds.get('total', 0):.0f}s")
+    print(f"  without features {seconds.get('total', 0) - seconds.get('features', 0):.0f}s")
     # the rest of the run: golden records with history, blocking keys, review tasks
     print(f"  settling {resolve_seconds - seconds.get('total', 0):.0f}s")
     print(f"end to end {ingest_seconds + resolve_seconds:.0f}s for {held} records")

@@ -312,14 +312,6 @@ COLUMN_COMPARATORS: dict[str, Callable[[Columns, FieldSpec], Levels]] = {
 FieldLevels = dict[str, tuple[list[str], np.ndarray]]
 
 
-def weigh_pairs(
-    model: MatchModel, feats: Mapping[int, dict[str, Any]], pairs: Sequence[tuple[int, int]]
-) -> np.ndarray:
-    """Each pair's weight, as ``model.weigh`` gives it (records ordered as ``pair_key`` orders them)."""
-    prior_w, evidence, _ = _weigh(model, Columns(feats, pairs))
-    return prior_w + evidence
-
-
 def weigh_with_levels(
     model: MatchModel, feats: Mapping[int, dict[str, Any]], pairs: Sequence[tuple[int, int]]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict[str, str]], np.ndarray]:

@@ -22,6 +22,7 @@ members and a kept-apart sparse record's rivals), so both modes decide alike.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,9 +31,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from matching import em
-from matching.blocking import blocking_keys, candidate_pairs, family_of, pair_rows, sort_key
+from matching.blocking import blocking_keys, candidate_pairs, pair_rows, sort_key
 from matching.cluster import check_merge, cluster, pair_key, parent_conflict
-from matching.columns import weigh_pairs, weigh_with_levels
+from matching.columns import weigh_with_levels
 from matching.features import features
 from matching.model import MatchModel, Score
 from matching.settings import MatchSettings
@@ -167,14 +168,9 @@ def prepare_batch(
         model = replace(model)
         model.fit_term_frequencies(feats.values())
     t_fit = time.perf_counter()
-    families: dict[str, int] = {}
-    for ks in keys.values():
-        for k in ks:
-            families[family_of(k)] = families.get(family_of(k), 0) + 1
     stats = {
         "candidate_pairs": len(pairs),
         "blocking": block_stats,
-        "keys_by_family": families,
         "em": fit_info,
         "seconds": {
             "features_keys": round(t_feats - t0, 3),
@@ -201,23 +197,32 @@ def score_pairs(
     return edges
 
 
+Edge = tuple[int, int, float, float, bool, bool]  # a, b and the pair's PairVerdict
+
+
 def shard_edges(
     model: MatchModel, feats: Mapping[int, dict[str, Any]], pairs: Sequence[tuple[int, int]], lower: float
-) -> list[tuple[int, int, float]]:
-    """The pairs of one shard worth keeping, as edges (a, b, weight): those at or above `lower`. The
-    shard's pairs are weighed together (see `matching.columns`); their scores are not needed again."""
-    rows = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    weights = weigh_pairs(model, feats, rows)
-    keep = np.flatnonzero(weights >= lower)
-    return [(a, b, w) for (a, b), w in zip(rows[keep].tolist(), weights[keep].tolist(), strict=True)]
+) -> list[Edge]:
+    """The pairs of one shard worth keeping, as edges (a, b, then their verdict): those at or above
+    `lower`. The verdicts come with the weights (see `bulk_verdicts`), on every worker, so that
+    settling, one process, does not weigh its edges again."""
+    verdicts = bulk_verdicts(model, feats, pairs, at_least=lower)
+    return [(a, b, *verdict) for (a, b), verdict in verdicts.items()]
 
 
 def bulk_verdicts(
-    model: MatchModel, feats: Mapping[int, dict[str, Any]], pairs: Sequence[tuple[int, int]]
+    model: MatchModel,
+    feats: Mapping[int, dict[str, Any]],
+    pairs: Sequence[tuple[int, int]],
+    *,
+    at_least: float = -math.inf,
 ) -> dict[tuple[int, int], PairVerdict]:
     """What clustering asks of these pairs, for all of them at once (see `matching.columns`): the
-    verdicts `_Scorer.score` gives one by one, keyed by ``pair_key``."""
+    verdicts `_Scorer.score` gives one by one, keyed by ``pair_key``; only those weighing at least
+    `at_least`."""
     keyed, weights, evidence, combos, inverse = weigh_with_levels(model, feats, pairs)
+    keep = np.flatnonzero(weights >= at_least)
+    keyed, weights, evidence, inverse = keyed[keep], weights[keep], evidence[keep], inverse[keep]
     # conflicts and shared identifiers depend on the levels alone: asked once per combination
     per_combo = [(bool(model.conflicts(levels)), shares_identifier(levels)) for levels in combos]
     # only a record that names a parent can be in a parent conflict: few are

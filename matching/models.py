@@ -173,13 +173,15 @@ class MatchShard(models.Model):
     """A share of a batch run's candidate pairs, scored by one task on any worker.
 
     The pairs are stored rather than sent with the task so that a message stays small and a shard
-    run twice (a worker lost after scoring) is recognised by `done_at` and not counted twice.
+    run twice (a worker lost after scoring) is recognised by `done_at` and not counted twice. Pairs
+    and edges are arrays in bytes (``matching.shards``): as JSON, storing the 11 million pairs of
+    300,000 records took 13 s, most of it the database parsing them.
     """
 
     run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="shards")
     index = models.PositiveIntegerField()
-    pairs = models.JSONField(default=list)
-    edges = models.JSONField(null=True, blank=True)
+    pairs = models.BinaryField()
+    edges = models.BinaryField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

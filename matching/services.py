@@ -32,8 +32,8 @@ from .blocking import blocking_keys, locality_order, sort_key
 from .cluster import pair_key
 from .engine import (
     BatchResult,
+    PairVerdict,
     PreparedBatch,
-    bulk_verdicts,
     is_sparse,
     prepare_batch,
     resolve_batch,
@@ -54,6 +54,7 @@ from .models import (
     Verdict,
 )
 from .settings import MatchSettings, default_settings
+from .shards import edges_from_bytes, edges_to_bytes, pairs_from_bytes, pairs_to_bytes
 from .stored_features import features_of, held_features
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,6 @@ REFIT_GROWTH = 1.25
 SHARDS_PER_INSERT = 4
 FEATURE_CHUNK = 2000
 LAST_ID = 2**63 - 1
-VERDICT_CHUNK = 1_000_000  # edges whose verdicts settling weighs at once
 GOLDEN_WRITES = 2000  # new golden records written per transaction
 
 
@@ -634,10 +634,12 @@ def _prepare_batch(run: MatchRun) -> int:
     ensure_features(missing.iterator(chunk_size=FEATURE_CHUNK))  # all, or what feature chunks left
     # wall time since the run started, feature chunks on other workers included
     featured = round((timezone.now() - run.started_at).total_seconds(), 3)
+    steps: dict[str, float] = {}
     with gc_paused():
         config = match_config(domain)
         match_settings, model = load_settings(config)
-        records = held_features(domain)
+        with _timed(steps, "reading"):
+            records = held_features(domain)
         # a batch run reads every record anyway: it refits whenever the domain has changed size
         fit = len(records) >= MIN_RECORDS_TO_FIT and (model is None or model.fitted_records != len(records))
         if fit:
@@ -645,24 +647,31 @@ def _prepare_batch(run: MatchRun) -> int:
         elif model is None:
             model = MatchModel.from_settings(match_settings)
         prepared = prepare_batch(records, match_settings, model=model)
-        if fit:
-            _store_model(config, prepared.model)
-        size = django_settings.MDM_BATCH_SHARD_PAIRS
-        # in name order: a shard's pairs share their records, so each shard loads fewer features
-        pairs = locality_order(prepared.pairs, prepared.sort_keys)
-        shards = max(1, math.ceil(len(pairs) / size))
-        # a few shards per statement: bulk_create holds all it is given, and as lists the pairs take
-        # ten times the memory of the array
-        for first in range(0, shards, SHARDS_PER_INSERT):
-            MatchShard.objects.bulk_create(
-                MatchShard(run=run, index=i, pairs=pairs[i * size : (i + 1) * size].tolist())
-                for i in range(first, min(first + SHARDS_PER_INSERT, shards))
-            )
-        scoring = {"settings": match_settings.to_dict(), "model": prepared.model.to_dict()}
+        with _timed(steps, "shards"):
+            if fit:
+                _store_model(config, prepared.model)
+            shards = _store_shards(run, prepared)
+            scoring = {"settings": match_settings.to_dict(), "model": prepared.model.to_dict()}
+            MatchRun.objects.filter(pk=run.pk).update(scoring=scoring)
         stats = {**prepared.stats, "shards": shards, "prepared_at": time.time()}
-        stats["seconds"]["features"] = featured
-        MatchRun.objects.filter(pk=run.pk).update(scoring=scoring, stats=stats, progress=0.1)
+        stats["seconds"].update(steps, features=featured)
+        MatchRun.objects.filter(pk=run.pk).update(stats=stats, progress=0.1)
         return shards
+
+
+def _store_shards(run: MatchRun, prepared: PreparedBatch) -> int:
+    """Store the run's candidate pairs as shards of ``MDM_BATCH_SHARD_PAIRS``; how many."""
+    size = django_settings.MDM_BATCH_SHARD_PAIRS
+    # in name order: a shard's pairs share their records, so each shard loads fewer features
+    pairs = locality_order(prepared.pairs, prepared.sort_keys)
+    shards = max(1, math.ceil(len(pairs) / size))
+    # a few shards per statement: bulk_create holds all it is given
+    for first in range(0, shards, SHARDS_PER_INSERT):
+        MatchShard.objects.bulk_create(
+            MatchShard(run=run, index=i, pairs=pairs_to_bytes(pairs[i * size : (i + 1) * size]))
+            for i in range(first, min(first + SHARDS_PER_INSERT, shards))
+        )
+    return shards
 
 
 def _scoring_of(run: MatchRun) -> tuple[MatchSettings, MatchModel]:
@@ -682,9 +691,10 @@ def score_shard(run_id: int, index: int) -> bool:
         shard = MatchShard.objects.get(run_id=run_id, index=index)
         if shard.done_at is None:
             match_settings, model = _scoring_of(run)
-            feats = features_of({x for pair in shard.pairs for x in pair})
-            edges = shard_edges(model, feats, shard.pairs, match_settings.lower_threshold)
-            MatchShard.objects.filter(pk=shard.pk).update(edges=edges, done_at=timezone.now())
+            pairs = pairs_from_bytes(shard.pairs)
+            feats = features_of(np.unique(pairs).tolist())
+            edges = shard_edges(model, feats, pairs, match_settings.lower_threshold)
+            MatchShard.objects.filter(pk=shard.pk).update(edges=edges_to_bytes(edges), done_at=timezone.now())
         return _claim_settling(run_id)
 
 
@@ -828,24 +838,25 @@ def _cluster_batch_run(run: MatchRun) -> tuple[BatchResult, dict[int, str | None
     Only the records that an edge or a judgement touches are loaded with their features; the others
     can only stay alone (at a million records, features for all took 5.5 GiB).
     """
+    scored_seconds = round(time.time() - run.stats.get("prepared_at", time.time()), 3)
+    started = time.perf_counter()
     match_settings, model = _scoring_of(run)
     held = _held_goldens(run.domain)
-    # only the edges, one shard at a time: all 160 shards of a million records loaded at once, their
-    # pairs as lists, take about 5 GiB
+    # only the edges, one shard at a time
     scored = run.shards.order_by("index").values_list("edges", flat=True)
-    edges = [(a, b, w) for shard_edges in scored.iterator(chunk_size=4) for a, b, w in shard_edges]
-    scored_seconds = round(time.time() - run.stats.get("prepared_at", time.time()), 3)
+    edges = []
+    # what clustering asks of the edges, weighed with them by the shard tasks
+    memo = {}
+    for stored in scored.iterator(chunk_size=4):
+        for a, b, *verdict in edges_from_bytes(stored):
+            edges.append((a, b, verdict[0]))
+            memo[(a, b)] = PairVerdict(*verdict)
     must, cannot = judgement_pairs(run.domain)
     linked = {x for a, b, _ in edges for x in (a, b)} | {x for pair in must | cannot for x in pair}
     feats = features_of(linked)
     prepared = PreparedBatch(feats=feats, pairs=np.zeros((0, 2), np.int64), model=model, stats=run.stats)
     prepared.stats["seconds"]["scoring"] = scored_seconds
-    # what clustering asks of the edges, weighed in bulk: one by one, most of clustering's time
-    memo = {}
-    with _timed(prepared.stats["seconds"], "verdicts"):
-        for start in range(0, len(edges), VERDICT_CHUNK):
-            chunk = edges[start : start + VERDICT_CHUNK]
-            memo.update(bulk_verdicts(model, feats, [(a, b) for a, b, _ in chunk]))
+    prepared.stats["seconds"]["edges"] = round(time.perf_counter() - started, 3)
     result = settle_batch(
         prepared, edges, match_settings, must_link=must, cannot_link=cannot, memo=memo, records=held
     )

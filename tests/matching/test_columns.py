@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from matching.blocking import blocking_keys, candidate_pairs
-from matching.columns import TOKEN_COMBINATIONS, weigh_pairs
-from matching.engine import _Scorer, bulk_verdicts
+from matching.columns import TOKEN_COMBINATIONS, weigh_with_levels
+from matching.engine import PairVerdict, _Scorer, bulk_verdicts, shard_edges
 from matching.features import features
 from matching.model import TOKEN_LEVELS, MatchModel
 from matching.settings import FieldSpec, default_settings
@@ -19,6 +19,11 @@ from tests.matching.samples import labelled_sample
 
 def one_by_one(model: MatchModel, feats: dict, pairs: list[tuple[int, int]]) -> np.ndarray:
     return np.array([model.weigh(feats[min(a, b)], feats[max(a, b)])[0] for a, b in pairs])
+
+
+def weigh_pairs(model: MatchModel, feats: dict, pairs: list[tuple[int, int]]) -> np.ndarray:
+    """Each pair's weight by columns, in the order given."""
+    return weigh_with_levels(model, feats, pairs)[1]
 
 
 def all_pairs(feats: dict) -> list[tuple[int, int]]:
@@ -186,6 +191,12 @@ def test_bulk_verdicts_are_those_clustering_asks_one_by_one(customers):
     assert verdicts == {(min(a, b), max(a, b)): one_by_one.score(a, b) for a, b in pairs}
     kinds = {(v.conflicting, v.identified) for v in verdicts.values()}
     assert kinds == {(False, False), (False, True), (True, False), (True, True)}
+    # a shard task keeps the edges at or above the lower threshold, each with its verdict
+    lower = model.settings.lower_threshold
+    edges = shard_edges(model, feats, pairs, lower)
+    kept = {pair: v for pair, v in verdicts.items() if v.weight >= lower}
+    assert {(a, b): PairVerdict(*verdict) for a, b, *verdict in edges} == kept
+    assert len(edges) == len(kept) < len(verdicts)
 
 
 def test_long_names_are_compared_token_by_token_a_batch_at_a_time():

@@ -595,3 +595,21 @@ def test_stored_settings_gain_the_country_stages_and_drop_a_model_fitted_without
     migration.remove_country_stages(apps, None)
     config.refresh_from_db()
     assert not any("stages" in spec for spec in config.settings["fields"])
+
+
+def test_an_upgrade_to_shards_in_bytes_fails_the_runs_still_scoring_and_no_other():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from matching.models import GoldenChunk, MatchShard
+
+    migration = import_module("matching.migrations.0010_shards_in_bytes")
+    scoring, writing, featuring = (services.start_batch("customer") for _ in range(3))
+    for run in (scoring, writing):
+        MatchShard.objects.create(run=run, index=0, pairs=b"")
+    GoldenChunk.objects.create(run=writing, index=0, groups=[], keys=[])
+    migration.fail_runs_scoring(apps, None)
+    statuses = dict(MatchRun.objects.values_list("pk", "status"))
+    assert statuses == {scoring.pk: "failed", writing.pk: "running", featuring.pk: "running"}
+    assert not MatchShard.objects.exists()

@@ -1,0 +1,33 @@
+from django.db import migrations, models
+
+
+def fail_runs_scoring(apps, schema_editor):
+    """A run still scoring or clustering stored its shards as JSON, which the new columns cannot
+    hold: it is marked failed (its shards go with the old columns), so that `resolve` and the
+    console stop waiting and a new run can start. A run writing its golden records (its chunks
+    planned) needs its shards no more and goes on."""
+    MatchRun = apps.get_model("matching", "MatchRun")
+    scoring = MatchRun.objects.filter(status="running", shards__isnull=False, golden_chunks__isnull=True)
+    MatchRun.objects.filter(pk__in=scoring.values("pk")).update(
+        status="failed", error="stopped by an upgrade that changed how shards are stored"
+    )
+    apps.get_model("matching", "MatchShard").objects.all().delete()
+
+
+class Migration(migrations.Migration):
+    """Shards hold their pairs and edges as arrays in bytes (matching.shards), not JSON. There is no
+    cast between the two, so the columns are replaced; shards are a run's working data."""
+
+    dependencies = [
+        ("matching", "0009_country_stages"),
+    ]
+
+    operations = [
+        migrations.RunPython(fail_runs_scoring, migrations.RunPython.noop),
+        migrations.RemoveField(model_name="matchshard", name="pairs"),
+        migrations.RemoveField(model_name="matchshard", name="edges"),
+        migrations.AddField(
+            model_name="matchshard", name="pairs", field=models.BinaryField(default=b""), preserve_default=False
+        ),
+        migrations.AddField(model_name="matchshard", name="edges", field=models.BinaryField(blank=True, null=True)),
+    ]
