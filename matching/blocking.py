@@ -148,8 +148,9 @@ def locality_order(pairs: np.ndarray, sort_keys: Mapping[int, str]) -> np.ndarra
     ids = sorted(sort_keys, key=lambda pk: (sort_keys[pk], pk))
     rank = np.zeros(max(sort_keys) + 1, np.int64)
     rank[ids] = np.arange(len(ids))
-    ranked = np.sort(rank[pairs], axis=1)
-    return pairs[np.lexsort((ranked[:, 1], ranked[:, 0]))]
+    a, b = rank[pairs[:, 0]], rank[pairs[:, 1]]
+    # by the lower rank, then the higher, as one number: a lexsort of the two took twice as long
+    return pairs[np.argsort(np.minimum(a, b) * len(ids) + np.maximum(a, b))]
 
 
 # a pair's origin, kept beside it until duplicates are dropped: its key family, and this flag when

@@ -14,6 +14,15 @@ def fail_runs_scoring(apps, schema_editor):
     apps.get_model("matching", "MatchShard").objects.all().delete()
 
 
+def store_uncompressed(apps, schema_editor):
+    """PostgreSQL compresses large values (TOAST), which numbers barely shrink under: storing the 23
+    shards of 300,000 records' pairs took 4.9 s compressed, 0.9 s not; their edges, written by every
+    scoring task, fare the same."""
+    if schema_editor.connection.vendor == "postgresql":
+        for column in ("pairs", "edges"):
+            schema_editor.execute(f"ALTER TABLE matching_matchshard ALTER COLUMN {column} SET STORAGE EXTERNAL")
+
+
 class Migration(migrations.Migration):
     """Shards hold their pairs and edges as arrays in bytes (matching.shards), not JSON. There is no
     cast between the two, so the columns are replaced; shards are a run's working data."""
@@ -30,4 +39,5 @@ class Migration(migrations.Migration):
             model_name="matchshard", name="pairs", field=models.BinaryField(default=b""), preserve_default=False
         ),
         migrations.AddField(model_name="matchshard", name="edges", field=models.BinaryField(blank=True, null=True)),
+        migrations.RunPython(store_uncompressed, migrations.RunPython.noop),
     ]
