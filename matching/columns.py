@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -58,9 +59,9 @@ class Columns:
         record's list starts and how long it is."""
 
         def build() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-            lists = [r.get(key) or () for r in self.records]
-            counts = np.array([len(x) for x in lists], dtype=np.int64)
-            flat = _objects([v for x in lists for v in x])
+            lists = [x or () for x in self.values(key)]
+            counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+            flat = _objects(list(chain.from_iterable(lists)))
             starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
             return flat, _codes(flat), starts, counts
 
@@ -98,7 +99,8 @@ def _codes(values: np.ndarray) -> np.ndarray:
 
 
 def _present(values: np.ndarray) -> np.ndarray:
-    return np.array([bool(v) for v in values], dtype=bool)
+    """Which values are there: truthy (not None, not empty), as ``bool`` says of each object."""
+    return values.astype(bool)
 
 
 def _similarity(x: np.ndarray, y: np.ndarray, scorer: Callable[..., Any]) -> np.ndarray:
@@ -263,7 +265,7 @@ def _by_value_pairs(keys: Sequence[str]) -> Callable[[Columns, FieldSpec], Level
     country or a legal form, however many pairs."""
 
     def levels(c: Columns, spec: FieldSpec) -> Levels:
-        combined = _objects([tuple(r.get(k) for k in keys) for r in c.records])
+        combined = _objects(list(zip(*(c.values(k) for k in keys), strict=True)))
         codes, distinct = pd.factorize(combined)
         joint = codes[c.a] * len(distinct) + codes[c.b]
         unique, inverse = np.unique(joint, return_inverse=True)
