@@ -278,9 +278,36 @@ def test_u_from_random_pairs_discounts_the_duplicates_they_hold(settings):
     assert model.level_weight("tax_id", "exact") > 15
 
 
+def test_m_is_estimated_on_records_sharing_an_identifier():
+    """Each party's two records share a tax ID; one party in ten moved, so its records' street
+    addresses differ: m of a different address is that share, not the settings' prior. Records
+    sharing a placeholder identifier (more than MAX_ANCHOR_GROUP of them) anchor nothing."""
+    settings = default_settings("customer")
+    records = {}
+    for i in range(1000):
+        party = {"name": f"Party {i} Holdings", "tax_id": f"DE{100000000 + i * 7919}", "country": "DE"}
+        for copy in range(2):
+            moved = i % 10 == 0 and copy == 1
+            street = f"{'Nebenweg' if moved else 'Hauptstrasse'} {i % 90 + 1}"
+            city = "Bremen" if moved else "Berlin"
+            records[2 * i + copy] = org(**party, address_line1=street, postal_code=f"{10000 + i}", city=city)
+    shared_phone = {
+        10_000 + i: org(name=f"Other {i}", phone="+49 30 1234567", country="DE") for i in range(20)
+    }
+    model = MatchModel.from_settings(settings)
+    info = em.estimate_m(model, {**records, **shared_phone}, pseudo_count=0.0)
+    assert info["anchored_pairs"] == 1000, "the twenty records sharing one phone are no anchor"
+    assert model.m["address"]["else"] == pytest.approx(0.1, abs=0.01)
+    assert model.m["name"]["exact"] == pytest.approx(1.0)
+    assert model.m["tax_id"] == MatchModel.from_settings(settings).m["tax_id"], "anchored only by itself"
+    few = MatchModel.from_settings(settings)
+    em.estimate_m(few, {k: records[k] for k in range(2 * (em.MIN_ANCHORED - 1))})
+    assert few.m == MatchModel.from_settings(settings).m, "too few anchored pairs: the priors stand"
+
+
 def test_fit_runs_em_only_when_asked():
-    """With em_iterations 0 (the default) m keeps the settings' priors and EM is not fed; with
-    iterations it moves m towards what the candidate pairs show."""
+    """With em_iterations 0 (the default) m is estimated on the records sharing an identifier and EM
+    is not fed; with iterations EM moves m towards what the candidate pairs show."""
     rng = random.Random(5)
     letters = "abcdefghijklmnopqrstuvwxyz"
     parties = [
@@ -296,7 +323,9 @@ def test_fit_runs_em_only_when_asked():
     off = default_settings("customer")
     model = MatchModel.from_settings(off)
     info = em.fit(model, records, pairs, min_pairs=100)
-    assert "skipped" in info and model.m == MatchModel.from_settings(off).m
+    assert info["m"] == "anchored" and "em_pairs" not in info
+    assert model.m["name"]["exact"] > off.field("name").prior_m["exact"] + 0.3, "the copies' names agree"
+    assert model.m["phone"] == MatchModel.from_settings(off).m["phone"], "no other identifier anchors it"
     on = default_settings("customer")
     on.em_iterations, on.em_pseudo_count = 50, 1.0
     model = MatchModel.from_settings(on)
