@@ -29,7 +29,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from matching.compare import identifier_key
 from matching.model import MatchModel
 from matching.settings import MISSING, FieldSpec
 
@@ -97,9 +99,9 @@ def estimate_u(
             model.u[spec.name] = {**model.u[spec.name], **_normalised(u)}
 
 
-# Fields whose exact agreement identifies one party, by the feature holding the compared value: the
-# pairs sharing one of these values anchor the estimate of every other field's m.
-ANCHORS = {"tax_id": "tax_id", "phone": "phone", "national_id": "national_id"}
+# Fields whose exact agreement identifies one party: the pairs of records that share one of their
+# values anchor the estimate of every other field's m.
+ANCHORS = ("tax_id", "phone", "national_id")
 MAX_ANCHOR_GROUP = 10  # more records sharing one value (a switchboard, a placeholder) anchor nothing
 MIN_ANCHORED = 50  # fewer anchored pairs than this in a field's stage: its prior m stands
 
@@ -116,60 +118,73 @@ def estimate_m(
 
     Such pairs are almost all matches (6,818 of the labelled set's 6,901 were), so how often each
     level of another field occurs among them estimates that field's m without labels; each field is
-    estimated on the pairs anchored by another field than itself. The settings' prior counts as ``pseudo_count`` pairs. It is the
-    unlabelled m estimate that holds up where EM does not (see ``MatchSettings.em_iterations``):
-    EM takes namesakes sharing a name and a web domain for matches, and so learns that a different
-    street address is common among matches. Found from the records alone, not the candidate pairs,
-    so incremental refits and batch runs estimate alike.
+    estimated on the pairs anchored by another field than itself. The settings' prior counts as
+    ``pseudo_count`` pairs; each anchored pair counts by its match probability under the current m
+    and u (``estimate_u`` comes first). It is the unlabelled m estimate that holds up where EM does not (see
+    ``MatchSettings.em_iterations``): EM takes namesakes sharing a name and a web domain for
+    matches, and so learns that a different street address is common among matches. Found from the
+    records alone, not the candidate pairs, so incremental refits and batch runs estimate alike.
     """
     fields = {spec.name: spec for spec in model.settings.fields}
-    anchors = {name: key for name, key in ANCHORS.items() if name in fields}
-    holders: dict[tuple[str, Any], list[int]] = {}
-    for pk in sorted(feats):
-        for name, key in anchors.items():
-            value = feats[pk].get(key)
-            if value:
-                holders.setdefault((name, value), []).append(pk)
-    pairs = sorted(
-        {
-            (a, b)
-            for group in holders.values()
-            if 1 < len(group) <= MAX_ANCHOR_GROUP
-            for i, a in enumerate(group)
-            for b in group[i + 1 :]
-        }
-    )
-    if len(pairs) > max_pairs:
-        pairs = sorted(random.Random(seed).sample(pairs, max_pairs))
-    gamma = level_matrix(model, ((feats[a], feats[b]) for a, b in pairs))
+    anchors = [name for name in ANCHORS if name in fields and "exact" in fields[name].levels]
+    ids = sorted(feats)
+    pairs: set[tuple[int, int]] = set()
+    for name in anchors:
+        key = identifier_key(fields[name])
+        # grouped by value as arrays: a dict of lists held about 200 bytes a record at a million
+        codes, _ = pd.factorize(pd.Series([feats[pk].get(key) or None for pk in ids], dtype=object))
+        sizes = np.bincount(codes[codes >= 0]) if len(codes) else np.zeros(0, np.int64)
+        shared = np.flatnonzero((sizes > 1) & (sizes <= MAX_ANCHOR_GROUP))
+        held = np.flatnonzero(np.isin(codes, shared))
+        held = held[np.argsort(codes[held], kind="stable")]
+        for group in np.split(held, np.cumsum(sizes[shared])[:-1]) if len(shared) else ():
+            members = [ids[i] for i in group.tolist()]
+            pairs.update((a, b) for n, a in enumerate(members) for b in members[n + 1 :])
+    ordered = sorted(pairs)
+    if len(ordered) > max_pairs:
+        ordered = sorted(random.Random(seed).sample(ordered, max_pairs))
+    gamma = level_matrix(model, ((feats[a], feats[b]) for a, b in ordered))
     column = {spec.name: j for j, spec in enumerate(model.settings.fields)}
-    identified = {
-        name: gamma[:, column[name]] == fields[name].levels.index("exact")
-        for name in anchors
-        if "exact" in fields[name].levels
-    }
+    identified = {name: gamma[:, column[name]] == fields[name].levels.index("exact") for name in anchors}
+    # Each pair counts as much as it is a match by the current m and u: a shared phone or tax ID is
+    # shared by other parties too (a switchboard, a group's companies, a generator's copies), and
+    # such a pair, differing in everything else, would teach that matches differ.
+    post = _posterior(model, gamma, model.prior) if len(gamma) else np.zeros(0)
     estimated = []
     for spec in model.settings.fields:
         others = [mask for name, mask in identified.items() if name != spec.name]
         if not others:
             continue
-        counts = _counts(spec, gamma[np.logical_or.reduce(others), column[spec.name]])
+        anchored = np.logical_or.reduce(others)
+        counts = _counts(spec, gamma[anchored, column[spec.name]], weights=post[anchored])
         new_m = dict(model.m[spec.name])
         for group in spec.level_groups():
             seen = sum(counts[level] for level in group)
             if seen < MIN_ANCHORED:
                 continue
             prior = _normalised({level: spec.prior_m.get(level, 1e-3) for level in group})
-            new_m.update(
-                {
-                    level: (counts[level] + pseudo_count * prior[level]) / (seen + pseudo_count)
-                    for level in group
-                }
-            )
+            for level in group:
+                # floored as refine floors: a level no anchored pair reached must not weigh minus infinity
+                new_m[level] = max(
+                    (counts[level] + pseudo_count * prior[level]) / (seen + pseudo_count), 1e-9
+                )
             estimated.append(spec.name)
         # a new table, not an edit: the model's level weights are cached per table
         model.m[spec.name] = new_m
-    return {"m": "anchored", "anchored_pairs": len(pairs), "m_estimated": sorted(set(estimated))}
+    return {"m": "anchored", "anchored_pairs": len(ordered), "m_estimated": sorted(set(estimated))}
+
+
+def _posterior(model: MatchModel, gamma: np.ndarray, prior: float) -> np.ndarray:
+    """Each pair's match probability from its levels' log-likelihood ratios and a prior."""
+    llr = np.zeros(gamma.shape[0])
+    for j, spec in enumerate(model.settings.fields):
+        table = np.array(
+            [0.0 if lvl == MISSING else np.log(max(model.m[spec.name].get(lvl, 1e-9), 1e-9))
+             - np.log(max(model.u[spec.name].get(lvl, 1e-9), 1e-9)) for lvl in spec.levels]
+        )  # fmt: skip
+        llr += table[gamma[:, j]]
+    logit = np.clip(np.log(prior / (1 - prior)) + llr, -50, 50)
+    return 1.0 / (1.0 + np.exp(-logit))
 
 
 def expectation_maximisation(
@@ -190,16 +205,8 @@ def expectation_maximisation(
     lam = 0.1
     done = 0
     for done in range(1, iterations + 1):  # noqa: B007 - reported after the loop
-        # E-step: log-likelihood ratio of every pair
-        llr = np.zeros(n)
-        for j, spec in enumerate(fields):
-            table = np.array(
-                [0.0 if lvl == MISSING else np.log(max(model.m[spec.name].get(lvl, 1e-9), 1e-9))
-                 - np.log(max(model.u[spec.name].get(lvl, 1e-9), 1e-9)) for lvl in spec.levels]
-            )  # fmt: skip
-            llr += table[gamma[:, j]]
-        logit = np.clip(np.log(lam / (1 - lam)) + llr, -50, 50)
-        post = 1.0 / (1.0 + np.exp(-logit))
+        # E-step: the match posterior of every pair
+        post = _posterior(model, gamma, lam)
         new_lam = float(np.clip(post.mean(), 1e-6, 1 - 1e-6))
         # M-step: m as posterior-weighted level frequencies, smoothed towards the prior
         delta = abs(new_lam - lam)
@@ -236,7 +243,8 @@ def fit(
     min_records: int = 1000,
     min_pairs: int = 5000,
 ) -> dict[str, Any]:
-    """Term frequencies, ``u`` from random pairs and ``m`` by EM over (a sample of) the candidate pairs.
+    """Term frequencies, ``u`` from random pairs, and ``m`` from the records sharing an identifier
+    (``estimate_m``) or, with ``em_iterations`` set, by EM over (a sample of) the candidate pairs.
 
     Too small a set says nothing reliable about m and u: below ``min_records`` records (or
     ``min_pairs`` candidate pairs for EM) the settings' priors are kept.
@@ -244,6 +252,7 @@ def fit(
     model.fit_term_frequencies(feats.values())
     if len(feats) < min_records:
         return {"skipped": f"fewer than {min_records} records: priors kept"}
+    # u first, with the prior m: estimating m weighs the anchored pairs by u
     estimate_u(model, feats, seed=seed)
     if not model.settings.em_iterations:
         # the candidate pairs' level matrix is EM's input only: 300,000 pairs cost seconds per run

@@ -638,6 +638,7 @@ def _prepare_batch(run: MatchRun) -> int:
     with gc_paused():
         config = match_config(domain)
         match_settings, model = load_settings(config)
+        fixed_at = config.fitted_at  # the model this run scores with, unless it refits
         with _timed(steps, "reading"):
             records = held_features(domain)
         # a batch run reads every record anyway: it refits whenever the domain has changed size
@@ -650,10 +651,12 @@ def _prepare_batch(run: MatchRun) -> int:
         with _timed(steps, "shards"):
             if fit:
                 _store_model(config, prepared.model)
+                fixed_at = config.fitted_at
             shards = _store_shards(run, prepared)
             scoring = {"settings": match_settings.to_dict(), "model": prepared.model.to_dict()}
             MatchRun.objects.filter(pk=run.pk).update(scoring=scoring)
         stats = {**prepared.stats, "shards": shards, "prepared_at": time.time()}
+        stats["model_fitted_at"] = fixed_at.isoformat() if fixed_at else None
         stats["seconds"].update(steps, features=featured)
         MatchRun.objects.filter(pk=run.pk).update(stats=stats, progress=0.1)
         return shards
@@ -822,11 +825,12 @@ def _finish_batch_run(run_id: int) -> None:
     MatchRun.objects.filter(pk=run_id).update(
         status=MatchRun.Status.DONE, progress=1.0, finished_at=timezone.now(), stats=stats
     )
-    # Incremental resolution refitted the model while this run scored with the one it had fixed:
-    # the rematch that refit asked for was not started beside this run, so it starts now.
+    # Incremental resolution refitted the model after this run fixed the one it scores with: the
+    # rematch that refit asked for was not started beside this run, so it starts now. The stored
+    # fitting times are compared, not clocks of two machines.
     fitted_at = MatchConfig.objects.filter(domain=run.domain).values_list("fitted_at", flat=True).first()
-    prepared_at = run.stats.get("prepared_at")
-    refitted = fitted_at and prepared_at and fitted_at.timestamp() > prepared_at
+    now_fitted = fitted_at.isoformat() if fitted_at else None
+    refitted = "model_fitted_at" in run.stats and now_fitted != run.stats["model_fitted_at"]
     if refitted and django_settings.MDM_REMATCH_ON_REFIT:
         transaction.on_commit(lambda: rematch(run.domain))
 

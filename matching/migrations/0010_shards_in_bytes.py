@@ -1,4 +1,5 @@
 from django.db import migrations, models
+from django.db.models.functions import Now
 
 
 def fail_runs_scoring(apps, schema_editor):
@@ -9,7 +10,7 @@ def fail_runs_scoring(apps, schema_editor):
     MatchRun = apps.get_model("matching", "MatchRun")
     scoring = MatchRun.objects.filter(status="running", shards__isnull=False, golden_chunks__isnull=True)
     MatchRun.objects.filter(pk__in=scoring.values("pk")).update(
-        status="failed", error="stopped by an upgrade that changed how shards are stored"
+        status="failed", error="stopped by an upgrade that changed how shards are stored", finished_at=Now()
     )
     apps.get_model("matching", "MatchShard").objects.all().delete()
 
@@ -20,7 +21,8 @@ def store_uncompressed(apps, schema_editor):
     scoring task, fare the same."""
     if schema_editor.connection.vendor == "postgresql":
         for column in ("pairs", "edges"):
-            schema_editor.execute(f"ALTER TABLE matching_matchshard ALTER COLUMN {column} SET STORAGE EXTERNAL")
+            table = schema_editor.quote_name(apps.get_model("matching", "MatchShard")._meta.db_table)
+            schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET STORAGE EXTERNAL")
 
 
 class Migration(migrations.Migration):
@@ -32,7 +34,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(fail_runs_scoring, migrations.RunPython.noop),
+        # and the same when going back: the JSON columns return without the runs' pairs
+        migrations.RunPython(fail_runs_scoring, fail_runs_scoring),
         migrations.RemoveField(model_name="matchshard", name="pairs"),
         migrations.RemoveField(model_name="matchshard", name="edges"),
         migrations.AddField(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from matching import services
@@ -410,20 +412,36 @@ def test_a_refit_starts_no_batch_run_beside_one_under_way_or_when_turned_off(
         assert MatchRun.objects.count() == runs
 
 
-def test_a_refit_while_a_batch_run_scores_starts_another_run_when_it_finishes(
-    crm, erp, billing, monkeypatch, on_commit
+@pytest.mark.parametrize("when", ["while it prepares", "while it scores"])
+def test_a_refit_during_a_batch_run_starts_another_run_when_it_finishes(
+    crm, erp, billing, monkeypatch, on_commit, when
 ):
     """The rematch a refit asks for is not started beside a run under way, which scores with the
     model it fixed before the refit; the refit's decisions come from a run started when it ends."""
     from matching import tasks
 
+    def refit() -> None:
+        monkeypatch.setattr(services, "MIN_RECORDS_TO_FIT", 1)
+        model = services.MatchModel.from_settings(services.default_settings("customer"))
+        with on_commit():
+            services._model_for_chunk("customer", model.settings, model, newest=10**9)
+
     _small_estate(crm, erp, billing)
     run = services.start_batch("customer")
+    if when == "while it prepares":
+        # after the run read its model, before it stored its shards; once (the run the refit
+        # starts prepares too)
+        prepare = services.prepare_batch
+
+        def refit_then_prepare(*args: Any, **kwargs: Any) -> Any:
+            monkeypatch.setattr(services, "prepare_batch", prepare)
+            refit()
+            return prepare(*args, **kwargs)
+
+        monkeypatch.setattr(services, "prepare_batch", refit_then_prepare)
     shards = services._prepare_batch(run)
-    monkeypatch.setattr(services, "MIN_RECORDS_TO_FIT", 1)
-    model = services.MatchModel.from_settings(services.default_settings("customer"))
-    with on_commit():
-        services._model_for_chunk("customer", model.settings, model, newest=10**9)
+    if when == "while it scores":
+        refit()
     assert MatchRun.objects.count() == 1, "not beside the run under way"
     with on_commit():
         for index in range(shards):
