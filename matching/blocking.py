@@ -16,8 +16,8 @@ a pair missed by one family (a typo in the name, a missing domain) is caught by 
 (``tk:solutions``) is not dropped — that would silently lose recall — but sub-blocked by *sorted
 neighbourhood*: its members are sorted by their name key and each is paired with the next ``window``
 members, so near-identical names stay together at linear cost. The stats say how many blocks were
-sub-blocked and how many pairs each family contributed. A new record arriving alone uses
-``neighbour_candidates`` for the same rule against an index.
+sub-blocked and how many pairs each family contributed. A new record is given the same rule by the
+indexed look-up of ``matching.services._candidates_of``.
 """
 
 from __future__ import annotations
@@ -279,33 +279,3 @@ def pair_rows(pairs: np.ndarray, chunk: int = 100_000) -> Iterator[list[int]]:
     lists would take again what the compact array saves)."""
     for start in range(0, len(pairs), chunk):
         yield from pairs[start : start + chunk].tolist()
-
-
-def neighbour_candidates(
-    keys: list[str],
-    index: Mapping[str, list[int]],
-    sort_key_of: Mapping[int, str],
-    max_block: int,
-    *,
-    window: int = 20,
-) -> set[int]:
-    """Candidates of one new record from an index ``key → record ids`` with the same oversized rule.
-
-    For a block larger than ``max_block`` only the ``window`` members whose name key sorts nearest to
-    the new record's are taken (what sorted neighbourhood would have paired in a batch run).
-    """
-    own = sort_key(keys)
-    out: set[int] = set()
-    for k in keys:
-        members = index.get(k)
-        if not members:
-            continue
-        if len(members) <= max_block:
-            out.update(members)
-            continue
-        ordered = sorted(members, key=lambda r: (sort_key_of.get(r, "~"), r))
-        import bisect
-
-        pos = bisect.bisect_left([sort_key_of.get(r, "~") for r in ordered], own)
-        out.update(ordered[max(0, pos - window) : pos + window])
-    return out

@@ -1,9 +1,10 @@
 """Identity resolution end to end, in batch and one record at a time, with the same rules.
 
 Batch (``resolve_batch``): blocking keys → candidate pairs (oversized blocks sub-blocked) → model
-(EM-fitted unless one is given) → score every candidate pair → strongest-edge-first clustering with
-cluster-level checks (``matching.cluster``) → review tasks for the pairs between the thresholds, or
-refused for weak linkage or ambiguity, whose clusters stayed apart. Reviews are deduplicated: one per
+(fitted without labels unless one is given, ``matching.em``) → score every candidate pair →
+strongest-edge-first clustering with cluster-level checks (``matching.cluster``) → review tasks for
+the pairs between the thresholds, or refused for weak linkage or ambiguity, whose clusters stayed
+apart. Reviews are deduplicated: one per
 pair of clusters (the best pair), only to a record's best candidate, and at most one open review per
 record (strongest first); a pair below the link threshold is only asked about if its two clusters could
 become one (``check_merge``), since otherwise the other members already answer "no".
@@ -151,7 +152,7 @@ class PreparedBatch:
 def prepare_batch(
     records: dict[int, dict], settings: MatchSettings, *, model: MatchModel | None = None
 ) -> PreparedBatch:
-    """Features, blocking keys, candidate pairs and a model (EM-fitted unless one is given)."""
+    """Features, blocking keys, candidate pairs and a model (fitted by ``em.fit`` unless one is given)."""
     t0 = time.perf_counter()
     feats = {rid: _as_features(settings.domain, rec) for rid, rec in records.items()}
     keys = {rid: blocking_keys(settings.domain, f) for rid, f in feats.items()}

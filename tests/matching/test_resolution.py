@@ -330,7 +330,6 @@ def test_candidates_from_the_key_index_are_the_pure_neighbourhood(crm):
     whole small blocks, and in an oversized block the `window` records sorting nearest either side."""
     from dataclasses import replace
 
-    from matching.blocking import neighbour_candidates
     from matching.models import BlockingKey
     from matching.settings import default_settings
 
@@ -631,3 +630,28 @@ def test_an_upgrade_to_shards_in_bytes_fails_the_runs_still_scoring_and_no_other
     statuses = dict(MatchRun.objects.values_list("pk", "status"))
     assert statuses == {scoring.pk: "failed", writing.pk: "running", featuring.pk: "running"}
     assert not MatchShard.objects.exists()
+
+
+def neighbour_candidates(
+    keys: list[str], index: dict[str, list[int]], sort_key_of: dict[int, str], max_block: int, *, window: int
+) -> set[int]:
+    """The rule of the key look-up in plain Python: a whole block up to ``max_block`` members; of a
+    larger one, the ``window`` members whose name key sorts nearest to the record's on either side
+    (what sorted neighbourhood pairs in a batch run)."""
+    import bisect
+
+    from matching.blocking import sort_key
+
+    own = sort_key(keys)
+    out: set[int] = set()
+    for k in keys:
+        members = index.get(k)
+        if not members:
+            continue
+        if len(members) <= max_block:
+            out.update(members)
+            continue
+        ordered = sorted(members, key=lambda r: (sort_key_of.get(r, "~"), r))
+        pos = bisect.bisect_left([sort_key_of.get(r, "~") for r in ordered], own)
+        out.update(ordered[max(0, pos - window) : pos + window])
+    return out
