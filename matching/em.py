@@ -120,10 +120,10 @@ def estimate_m(
     level of another field occurs among them estimates that field's m without labels; each field is
     estimated on the pairs anchored by another field than itself. The settings' prior counts as
     ``pseudo_count`` pairs; each anchored pair counts by its match probability under the current m
-    and u (``estimate_u`` comes first). It is the unlabelled m estimate that holds up where EM does not (see
-    ``MatchSettings.em_iterations``): EM takes namesakes sharing a name and a web domain for
-    matches, and so learns that a different street address is common among matches. Found from the
-    records alone, not the candidate pairs, so incremental refits and batch runs estimate alike.
+    and u (``estimate_u`` comes first). It is the unlabelled m estimate that holds up where EM does
+    not (see ``MatchSettings.em_iterations``): EM takes namesakes sharing a name and a web domain
+    for matches, and so learns that a different street address is common among matches. Found from
+    the records alone, not the candidate pairs, so incremental refits and batch runs estimate alike.
     """
     fields = {spec.name: spec for spec in model.settings.fields}
     anchors = [name for name in ANCHORS if name in fields and "exact" in fields[name].levels]
