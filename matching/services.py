@@ -653,6 +653,7 @@ def _prepare_batch(run: MatchRun) -> int:
                 _store_model(config, prepared.model)
                 fixed_at = config.fitted_at
             shards = _store_shards(run, prepared)
+            # within the timed step: the model's JSON is megabytes at 300,000 records
             scoring = {"settings": match_settings.to_dict(), "model": prepared.model.to_dict()}
             MatchRun.objects.filter(pk=run.pk).update(scoring=scoring)
         stats = {**prepared.stats, "shards": shards, "prepared_at": time.time()}
@@ -848,9 +849,9 @@ def _cluster_batch_run(run: MatchRun) -> tuple[BatchResult, dict[int, str | None
     held = _held_goldens(run.domain)
     # only the edges, one shard at a time
     scored = run.shards.order_by("index").values_list("edges", flat=True)
-    edges = []
+    edges: list[tuple[int, int, float]] = []
     # what clustering asks of the edges, weighed with them by the shard tasks
-    memo = {}
+    memo: dict[tuple[int, int], PairVerdict] = {}
     for stored in scored.iterator(chunk_size=4):
         for a, b, *verdict in edges_from_bytes(stored):
             edges.append((a, b, verdict[0]))
