@@ -221,9 +221,7 @@ def bulk_verdicts(
     """What clustering asks of these pairs, for all of them at once (see `matching.columns`): the
     verdicts `_Scorer.score` gives one by one, keyed by ``pair_key``; only those weighing at least
     `at_least`."""
-    keyed, weights, evidence, combos, inverse = weigh_with_levels(model, feats, pairs)
-    keep = np.flatnonzero(weights >= at_least)
-    keyed, weights, evidence, inverse = keyed[keep], weights[keep], evidence[keep], inverse[keep]
+    keyed, weights, evidence, combos, inverse = weigh_with_levels(model, feats, pairs, at_least=at_least)
     # conflicts and shared identifiers depend on the levels alone: asked once per combination
     per_combo = [(bool(model.conflicts(levels)), shares_identifier(levels)) for levels in combos]
     # only a record that names a parent can be in a parent conflict: few are

@@ -29,8 +29,9 @@ from rapidfuzz.distance import OSA
 from matching.compare import COMPARATORS, NAME_BANDS, compare
 from matching.settings import MatchSettings
 
-_MIN_P = 1e-9
+MIN_P = 1e-9  # the least m or u a level is given: a level never seen must not weigh infinity
 _MISSING_FREQ = 2.0
+MAX_TOKEN_BITS = 2.0
 # fuzzy name agreement, adjusted by the rarest name token the two records share
 TOKEN_LEVELS = frozenset(level for level, _ in NAME_BANDS)
 _Compared = tuple[str, str, float, Any, Any]  # field, level, weight, left value, right value
@@ -176,14 +177,15 @@ class MatchModel:
     def level_weight(self, fname: str, level: str) -> float:
         if level == "missing":
             return 0.0
-        m = max(self.m.get(fname, {}).get(level, _MIN_P), _MIN_P)
-        u = max(self.u.get(fname, {}).get(level, _MIN_P), _MIN_P)
+        m = max(self.m.get(fname, {}).get(level, MIN_P), MIN_P)
+        u = max(self.u.get(fname, {}).get(level, MIN_P), MIN_P)
         return math.log2(m / u)
 
     def token_adjustment(self, rarest: float) -> float:
-        """Bits a fuzzy name agreement gains (a rare shared token) or loses (a common one), at most 2."""
+        """Bits a fuzzy name agreement gains (a rare shared token) or loses (a common one), at most
+        ``MAX_TOKEN_BITS``."""
         adj = 0.5 * math.log2(self.token_ref / max(rarest, 1e-12))
-        return max(-2.0, min(2.0, adj))
+        return max(-MAX_TOKEN_BITS, min(MAX_TOKEN_BITS, adj))
 
     def _tf_adjusted(self, fname: str, level: str, a: dict, b: dict, base: float) -> float:
         if level == "exact":
@@ -193,8 +195,8 @@ class MatchModel:
             freq = self.tf.get(fname, {}).get(value, self.tf_default.get(fname, 0.0))
             if freq <= 0:
                 return base
-            u_level = self.u.get(fname, {}).get(level, _MIN_P)
-            m = max(self.m.get(fname, {}).get(level, _MIN_P), _MIN_P)
+            u_level = self.u.get(fname, {}).get(level, MIN_P)
+            m = max(self.m.get(fname, {}).get(level, MIN_P), MIN_P)
             if self.fitted_records:
                 # u is how often the value occurs among records of other parties: of the records
                 # counted, one is this record and about matches_per_record * m are its own duplicates,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 
 import numpy as np
 import pytest
 
 from matching.blocking import blocking_keys, candidate_pairs
-from matching.columns import TOKEN_COMBINATIONS, weigh_with_levels
+from matching.columns import TOKEN_COMBINATIONS, _ceiling, level_matrix, weigh_with_levels
 from matching.engine import PairVerdict, _Scorer, bulk_verdicts, shard_edges
 from matching.features import features
 from matching.model import TOKEN_LEVELS, MatchModel
@@ -191,12 +192,14 @@ def test_bulk_verdicts_are_those_clustering_asks_one_by_one(customers):
     assert verdicts == {(min(a, b), max(a, b)): one_by_one.score(a, b) for a, b in pairs}
     kinds = {(v.conflicting, v.identified) for v in verdicts.values()}
     assert kinds == {(False, False), (False, True), (True, False), (True, True)}
-    # a shard task keeps the edges at or above the lower threshold, each with its verdict
-    lower = model.settings.lower_threshold
-    edges = shard_edges(model, feats, pairs, lower)
-    kept = {pair: v for pair, v in verdicts.items() if v.weight >= lower}
-    assert {(a, b): PairVerdict(*verdict) for a, b, *verdict in edges} == kept
-    assert len(edges) == len(kept) < len(verdicts)
+    # a shard task keeps the edges at or above the lower threshold, each with its verdict, whichever
+    # fields' ceilings let it stop comparing a pair early
+    settings = model.settings
+    for lower in (settings.lower_threshold, settings.upper_threshold, -5.0, 15.0):
+        edges = shard_edges(model, feats, pairs, lower)
+        kept = {pair: v for pair, v in verdicts.items() if v.weight >= lower}
+        assert {(a, b): PairVerdict(*verdict) for a, b, *verdict in edges} == kept
+        assert 0 < len(edges) == len(kept) < len(verdicts)
 
 
 def test_long_names_are_compared_token_by_token_a_batch_at_a_time():
@@ -230,3 +233,46 @@ def test_levels_too_many_to_number_are_refused_not_mixed_up(customers):
     assert bulk_verdicts(model, customers, all_pairs(customers)) == {
         pair: _Scorer(model, customers, set()).score(*pair) for pair in all_pairs(customers)
     }
+
+
+def test_level_matrix_by_columns_is_each_pairs_comparison_vector(customers):
+    """What estimating u and m counts: random pairs of the labelled set and every pair of the records
+    that reach every level, each pair's levels as ``compare_levels`` finds them one by one."""
+    recs, _ = labelled_sample(300)
+    records = [features("customer", a) for a in recs.values()] + list(customers.values())
+    rng = random.Random(3)
+    pairs = [(rng.choice(records), rng.choice(records)) for _ in range(3000)]
+    pairs += [(a, b) for a, b in itertools.permutations(customers.values(), 2)]
+    model = fitted("customer", dict(enumerate(records)))
+    fields = model.settings.fields
+    expected = [
+        [spec.levels.index(level) for spec, level in zip(fields, model.compare_levels(a, b), strict=True)]
+        for a, b in pairs
+    ]
+    gamma = level_matrix(model, pairs)
+    assert gamma.dtype == np.int8 and gamma.tolist() == expected
+    reached = {(j, level) for row in expected for j, level in enumerate(row)}
+    assert len(reached) > 3 * len(fields), "the pairs reach many levels, not only missing"
+    assert level_matrix(model, []).shape == (0, len(fields))
+
+
+def test_no_pair_weighs_more_on_a_field_than_its_ceiling():
+    """A run drops a pair once the fields still to compare cannot lift it to the lower threshold: each
+    field's ceiling must bound what any pair gains on it, term frequencies included."""
+    recs, _ = labelled_sample(1500)
+    feats = {r: features("customer", a) for r, a in recs.items()}
+    keys = {r: blocking_keys("customer", f) for r, f in feats.items()}
+    pairs = candidate_pairs(keys, 50, window=10).tolist()
+    model = MatchModel.from_settings(default_settings("customer"))
+    model.fit_term_frequencies(feats.values())
+    model.fitted_records = len(feats)
+    table = model._table()[1]
+    ceilings = {spec.name: _ceiling(model, spec, weights) for spec, _, weights in table}
+    best: dict[str, float] = {}
+    for a, b in pairs:
+        for name, _, weight, _, _ in model._compare(feats[a], feats[b])[1]:
+            best[name] = max(best.get(name, -math.inf), weight)
+    assert all(best[name] <= ceilings[name] for name in best), (best, ceilings)
+    # and they are near what pairs reach, or nothing would be dropped
+    assert best["name"] == pytest.approx(ceilings["name"], abs=2.5)
+    assert best["tax_id"] == pytest.approx(ceilings["tax_id"], abs=3.5)
