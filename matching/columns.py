@@ -391,29 +391,6 @@ def _field_levels(
     return names, codes
 
 
-def level_matrix(model: MatchModel, pairs: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> np.ndarray:
-    """int8 matrix (pairs x fields) of each pair's level, as its index in the field's ``levels``: the
-    comparison vectors that estimating u and m counts, found by columns (100,000 random pairs took
-    about 1.5 s one by one)."""
-    fields = model.settings.fields
-    if not pairs:
-        return np.zeros((0, len(fields)), dtype=np.int8)
-    # each pair's two records under their own keys: the same record in two pairs is read twice,
-    # which costs less than finding out that it is the same
-    feats = dict(enumerate(chain.from_iterable(pairs)))
-    c = Columns(feats, np.arange(2 * len(pairs)).reshape(-1, 2))
-    gamma = np.empty((c.size, len(fields)), dtype=np.int8)
-    for j, (spec, comparator, _) in enumerate(model._table()[1]):
-        names, codes = _field_levels(c, spec, comparator)
-        # a column comparator names every level it could reach; only those reached must be the field's
-        index = np.array([spec.levels.index(n) if n in spec.levels else -1 for n in names], np.int8)
-        gamma[:, j] = index[codes]
-        if (gamma[:, j] < 0).any():
-            reached = {names[k] for k in np.unique(codes[gamma[:, j] < 0]).tolist()}
-            raise ValueError(f"levels {sorted(reached)} are not among field {spec.name!r}'s levels")
-    return gamma
-
-
 def _weigh(
     model: MatchModel, c: Columns, at_least: float
 ) -> tuple[float, np.ndarray, np.ndarray, FieldLevels]:

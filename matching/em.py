@@ -31,13 +31,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matching.columns import level_matrix
 from matching.compare import identifier_key
 from matching.model import MatchModel
 from matching.settings import MISSING, FieldSpec
 
 # fewer hits than this in the random sample estimate nothing: the prior u stands
 MIN_HITS = 5
+
+
+def level_matrix(model: MatchModel, pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]]) -> np.ndarray:
+    """int8 matrix (pairs x fields) of level indices in each field's level list."""
+    fields = model.settings.fields
+    index = [{lvl: i for i, lvl in enumerate(f.levels)} for f in fields]
+    rows = [[index[j][lvl] for j, lvl in enumerate(model.compare_levels(a, b))] for a, b in pairs]
+    if not rows:
+        return np.zeros((0, len(fields)), dtype=np.int8)
+    return np.asarray(rows, dtype=np.int8)
 
 
 def _counts(spec: FieldSpec, column: np.ndarray, weights: np.ndarray | None = None) -> dict[str, float]:
@@ -134,7 +143,7 @@ def estimate_m(
     ordered = sorted(pairs)
     if len(ordered) > max_pairs:
         ordered = sorted(random.Random(seed).sample(ordered, max_pairs))
-    gamma = level_matrix(model, [(feats[a], feats[b]) for a, b in ordered])
+    gamma = level_matrix(model, ((feats[a], feats[b]) for a, b in ordered))
     column = {spec.name: j for j, spec in enumerate(model.settings.fields)}
     identified = {name: gamma[:, column[name]] == fields[name].levels.index("exact") for name in anchors}
     # Each pair counts as much as it is a match by the current m and u: a shared phone or tax ID is
@@ -253,7 +262,7 @@ def fit(
     if len(pairs) > max_pairs:
         pairs = pairs[np.random.default_rng(seed).choice(len(pairs), max_pairs, replace=False)]
     pair_list = pairs.tolist()
-    gamma = level_matrix(model, [(feats[a], feats[b]) for a, b in pair_list])
+    gamma = level_matrix(model, ((feats[a], feats[b]) for a, b in pair_list))
     info = expectation_maximisation(
         model,
         gamma,

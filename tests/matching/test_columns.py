@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from matching.blocking import blocking_keys, candidate_pairs
-from matching.columns import TOKEN_COMBINATIONS, _ceiling, level_matrix, weigh_with_levels
+from matching.columns import TOKEN_COMBINATIONS, _ceiling, weigh_with_levels
 from matching.engine import PairVerdict, _Scorer, bulk_verdicts, shard_edges
 from matching.features import features
 from matching.model import TOKEN_LEVELS, MatchModel
@@ -233,27 +233,6 @@ def test_levels_too_many_to_number_are_refused_not_mixed_up(customers):
     assert bulk_verdicts(model, customers, all_pairs(customers)) == {
         pair: _Scorer(model, customers, set()).score(*pair) for pair in all_pairs(customers)
     }
-
-
-def test_level_matrix_by_columns_is_each_pairs_comparison_vector(customers):
-    """What estimating u and m counts: random pairs of the labelled set and every pair of the records
-    that reach every level, each pair's levels as ``compare_levels`` finds them one by one."""
-    recs, _ = labelled_sample(300)
-    records = [features("customer", a) for a in recs.values()] + list(customers.values())
-    rng = random.Random(3)
-    pairs = [(rng.choice(records), rng.choice(records)) for _ in range(3000)]
-    pairs += [(a, b) for a, b in itertools.permutations(customers.values(), 2)]
-    model = fitted("customer", dict(enumerate(records)))
-    fields = model.settings.fields
-    expected = [
-        [spec.levels.index(level) for spec, level in zip(fields, model.compare_levels(a, b), strict=True)]
-        for a, b in pairs
-    ]
-    gamma = level_matrix(model, pairs)
-    assert gamma.dtype == np.int8 and gamma.tolist() == expected
-    reached = {(j, level) for row in expected for j, level in enumerate(row)}
-    assert len(reached) > 3 * len(fields), "the pairs reach many levels, not only missing"
-    assert level_matrix(model, []).shape == (0, len(fields))
 
 
 def test_no_pair_weighs_more_on_a_field_than_its_ceiling():
