@@ -81,9 +81,14 @@ class Columns:
         return owner, starts[a][owner] + k // width, starts[b][owner] + k % width
 
     def subset(self, rows: np.ndarray) -> Columns:
-        """The pairs at `rows`, over the same records and the values already gathered from them."""
+        """The pairs at `rows`, over only the records they hold: the values a comparator gathers for
+        each record are gathered for these alone."""
+        used, positions = np.unique(np.concatenate([self.a[rows], self.b[rows]]), return_inverse=True)
         view = copy.copy(self)
-        view.a, view.b, view.size = self.a[rows], self.b[rows], len(rows)
+        view.ids, view.records = self.ids[used], [self.records[i] for i in used.tolist()]
+        view.a, view.b = positions[: len(rows)], positions[len(rows) :]
+        view.size = len(rows)
+        view._cache = {}
         return view
 
     def codes(self, key: str) -> np.ndarray:
