@@ -22,6 +22,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from rapidfuzz.distance import OSA
@@ -150,18 +151,13 @@ class MatchModel:
     def fit_term_frequencies(self, feats: Iterable[dict[str, Any]], *, min_count: int = 2) -> None:
         """Count value and name-token frequencies over the records held (values seen once are implied)."""
         tf_fields = [f.name for f in self.settings.fields if f.tf]
-        counters: dict[str, Counter] = {f: Counter() for f in tf_fields}
-        tokens: Counter = Counter()
-        n = 0
-        for ft in feats:
-            n += 1
-            for f in tf_fields:
-                v = tf_value(f, ft)
-                if v:
-                    counters[f][v] += 1
-            tokens.update(ft.get("tokens") or ())
+        records = list(feats)
+        n = len(records)
         if not n:
             return
+        # a field at a time over all records: Counter counts an iterable in C
+        counters = {f: Counter(filter(None, (tf_value(f, ft) for ft in records))) for f in tf_fields}
+        tokens = Counter(chain.from_iterable(ft.get("tokens") or () for ft in records))
         self.fitted_records = n
         if self.settings.matches_per_record:
             self.prior = min(0.1, self.settings.matches_per_record / n)
