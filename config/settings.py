@@ -158,6 +158,9 @@ MDM_REMATCH_ON_REFIT = env_bool("MDM_REMATCH_ON_REFIT", True)
 # 300,000 records a shard of 200,000 pairs loads 26,000 to 43,000 records, one of 1,000,000 pairs
 # 127,000).
 MDM_BATCH_SHARD_PAIRS = env_int("MDM_BATCH_SHARD_PAIRS", 500_000)
+# Batch resolution: how long the worker that found a run's candidate pairs waits for the run's model,
+# fitted on another worker, before it fails the run (that worker was lost: the run is started again).
+MDM_BATCH_FIT_WAIT = env_int("MDM_BATCH_FIT_WAIT", 1800)
 # Batch resolution: how many new golden records one task writes (about a second of work).
 MDM_BATCH_GOLDEN_CHUNK = env_int("MDM_BATCH_GOLDEN_CHUNK", 2000)
 # Batch resolution: of how many records the same tasks rewrite the blocking keys (a few seconds).

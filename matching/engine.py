@@ -144,15 +144,20 @@ class PreparedBatch:
 
     feats: dict[int, dict[str, Any]]
     pairs: np.ndarray  # rows (a, b), a < b, sorted
-    model: MatchModel
+    model: MatchModel | None  # None: to be fitted elsewhere (a batch run fits it on another worker)
     stats: dict[str, Any]
     sort_keys: dict[int, str] = field(default_factory=dict)  # see blocking.sort_key
 
 
 def prepare_batch(
-    records: dict[int, dict], settings: MatchSettings, *, model: MatchModel | None = None
+    records: dict[int, dict],
+    settings: MatchSettings,
+    *,
+    model: MatchModel | None = None,
+    fit: bool = True,
 ) -> PreparedBatch:
-    """Features, blocking keys, candidate pairs and a model (fitted by ``em.fit`` unless one is given)."""
+    """Features, blocking keys, candidate pairs and a model (fitted by ``em.fit`` unless one is given,
+    or, with `fit` false and none given, left to the caller)."""
     t0 = time.perf_counter()
     feats = {rid: _as_features(settings.domain, rec) for rid, rec in records.items()}
     keys = {rid: blocking_keys(settings.domain, f) for rid, f in feats.items()}
@@ -161,10 +166,10 @@ def prepare_batch(
     pairs = candidate_pairs(keys, settings.max_block, window=settings.window, stats=block_stats)
     t_block = time.perf_counter()
     fit_info: dict[str, Any] = {}
-    if model is None:
+    if model is None and fit:
         model = MatchModel.from_settings(settings)
         fit_info = em.fit(model, feats, pairs)
-    elif not model.tf_default and len(feats) >= MIN_RECORDS_FOR_TF:
+    elif model is not None and not model.tf_default and len(feats) >= MIN_RECORDS_FOR_TF:
         # a copy: the caller's model may be a process's cached one, which these records must not refit
         model = replace(model)
         model.fit_term_frequencies(feats.values())

@@ -77,6 +77,7 @@ SHARDS_PER_INSERT = 4
 FEATURE_CHUNK = 2000
 LAST_ID = 2**63 - 1
 GOLDEN_WRITES = 2000  # new golden records written per transaction
+FIT_POLL = 0.2  # seconds between looks at whether a run's model, fitted beside, is there
 
 
 def features_for(system: str, domain: str, attributes: dict[str, Any]) -> dict[str, Any]:
@@ -625,7 +626,11 @@ def _held_goldens(domain: str) -> dict[int, str | None]:
 
 
 def _prepare_batch(run: MatchRun) -> int:
-    """Fix the run's model, store its candidate pairs as shards; the number of shards."""
+    """Fix the run's model, store its candidate pairs as shards; the number of shards.
+
+    A model fitted from the records alone (unless EM, which fits on the candidate pairs, is asked
+    for) is fitted by ``fit_batch_model`` on another worker while this one finds the pairs.
+    """
     domain = run.domain
     # Before the collector pauses (normalisers raise and catch exceptions, whose tracebacks form
     # cycles), and streamed: a first batch run computes every record's features, and a million model
@@ -639,28 +644,99 @@ def _prepare_batch(run: MatchRun) -> int:
         config = match_config(domain)
         match_settings, model = load_settings(config)
         fixed_at = config.fitted_at  # the model this run scores with, unless it refits
+        # a batch run reads every record anyway: it refits whenever the domain has changed size
+        held = SourceRecord.objects.filter(domain=domain).count()
+        fit = held >= MIN_RECORDS_TO_FIT and (model is None or model.fitted_records != held)
+        beside = fit and not match_settings.em_iterations
+        if beside:
+            from .tasks import fit_batch_model  # the tasks module imports this one
+
+            fit_batch_model.delay(run.pk)
         with _timed(steps, "reading"):
             records = held_features(domain)
-        # a batch run reads every record anyway: it refits whenever the domain has changed size
-        fit = len(records) >= MIN_RECORDS_TO_FIT and (model is None or model.fitted_records != len(records))
         if fit:
             model = None
         elif model is None:
             model = MatchModel.from_settings(match_settings)
-        prepared = prepare_batch(records, match_settings, model=model)
+        prepared = prepare_batch(records, match_settings, model=model, fit=not beside)
         with _timed(steps, "shards"):
-            if fit:
+            if fit and not beside:
                 _store_model(config, prepared.model)
                 fixed_at = config.fitted_at
             shards = _store_shards(run, prepared)
-            # within the timed step: the model's JSON is megabytes at 300,000 records
-            scoring = {"settings": match_settings.to_dict(), "model": prepared.model.to_dict()}
-            MatchRun.objects.filter(pk=run.pk).update(scoring=scoring)
-        stats = {**prepared.stats, "shards": shards, "prepared_at": time.time()}
+            if not beside:
+                # within the timed step: the model's JSON is megabytes at 300,000 records
+                scoring = {"settings": match_settings.to_dict(), "model": prepared.model.to_dict()}
+                MatchRun.objects.filter(pk=run.pk).update(scoring=scoring)
+        stats = {**prepared.stats, "shards": shards}
         stats["model_fitted_at"] = fixed_at.isoformat() if fixed_at else None
+        if beside:
+            with _timed(steps, "model"):
+                stats.update(_fitted_beside(run, records))
+        stats["prepared_at"] = time.time()
         stats["seconds"].update(steps, features=featured)
         MatchRun.objects.filter(pk=run.pk).update(stats=stats, progress=0.1)
         return shards
+
+
+def fit_batch_model(run_id: int) -> None:
+    """Fit a batch run's model from its domain's records, beside the worker that finds the run's
+    candidate pairs. A fit already begun (by that worker, or by this task delivered before) is not
+    begun again."""
+    with _failing(run_id):
+        run = _running(run_id)
+        if run is not None and _claim_fit(run_id):
+            with gc_paused():
+                _fit_run_model(run, held_features(run.domain))
+
+
+def _claim_fit(run_id: int) -> bool:
+    """True for the one caller that begins fitting the run's model."""
+    with transaction.atomic():
+        run = _runs().select_for_update().get(pk=run_id)
+        if run.stats.get("fitting"):
+            return False
+        run.stats = {**run.stats, "fitting": True}
+        run.save(update_fields=["stats"])
+        return True
+
+
+def _fit_run_model(run: MatchRun, records: dict[int, dict[str, Any]]) -> None:
+    """Fit the run's model on `records` (``em.fit`` from the records alone), store it as the domain's
+    and as the one the run scores with."""
+    started = time.perf_counter()
+    config = match_config(run.domain)
+    match_settings = load_settings(config)[0]
+    model = MatchModel.from_settings(match_settings)
+    info = em.fit(model, records, np.zeros((0, 2), np.int64))
+    _store_model(config, model)
+    with transaction.atomic():
+        fresh = _runs().select_for_update().get(pk=run.pk)
+        fresh.scoring = {"settings": match_settings.to_dict(), "model": model.to_dict()}
+        fresh.stats = {
+            **fresh.stats,
+            "em": info,
+            "model_fitted_at": config.fitted_at.isoformat(),
+            "model_seconds": round(time.perf_counter() - started, 3),
+        }
+        fresh.save(update_fields=["scoring", "stats"])
+
+
+def _fitted_beside(run: MatchRun, records: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """Wait for the run's model fitted beside, or fit it here if no worker has begun; what the fit
+    recorded in the run's statistics."""
+    if _claim_fit(run.pk):
+        _fit_run_model(run, records)
+    waited = 0.0
+    while "model_fitted_at" not in (fresh := _runs().get(pk=run.pk)).stats:
+        if fresh.status != MatchRun.Status.RUNNING:
+            raise RuntimeError("the run ended while its model was fitted")
+        if waited > django_settings.MDM_BATCH_FIT_WAIT:
+            raise RuntimeError(f"the run's model was not fitted within {waited:.0f} s")
+        time.sleep(FIT_POLL)
+        waited += FIT_POLL
+    # "fitting" too: a fit task delivered after this must not begin another
+    return {k: fresh.stats[k] for k in ("fitting", "em", "model_fitted_at", "model_seconds")}
 
 
 def _store_shards(run: MatchRun, prepared: PreparedBatch) -> int:
@@ -820,7 +896,7 @@ def _finish_batch_run(run_id: int) -> None:
     stats = {
         k: v
         for k, v in run.stats.items()
-        if k not in ("featured", "settling", "finishing", "settled_at", "prepared_at")
+        if k not in ("featured", "fitting", "settling", "finishing", "settled_at", "prepared_at")
     }
     stats["settling_seconds"] = steps
     MatchRun.objects.filter(pk=run_id).update(

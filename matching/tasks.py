@@ -37,6 +37,12 @@ def prepare_batch_run(run_id: int) -> None:
 
 
 @shared_task(acks_late=True)
+def fit_batch_model(run_id: int) -> None:
+    """Fit a batch run's model while another worker finds its candidate pairs."""
+    services.fit_batch_model(run_id)
+
+
+@shared_task(acks_late=True)
 def score_shard(run_id: int, index: int) -> None:
     """Score one shard of a batch run; the last one enqueues the settling. Idempotent per shard."""
     if services.score_shard(run_id, index):

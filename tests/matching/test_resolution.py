@@ -655,3 +655,35 @@ def neighbour_candidates(
         pos = bisect.bisect_left([sort_key_of.get(r, "~") for r in ordered], own)
         out.update(ordered[max(0, pos - window) : pos + window])
     return out
+
+
+def test_a_batch_run_scores_with_the_model_fitted_beside_it(crm, erp, billing, monkeypatch):
+    """The model a batch run fits from the records alone comes from its own task (here run in
+    process, as an eager queue runs it): the run scores with it, and it becomes the domain's."""
+    monkeypatch.setattr(services, "MIN_RECORDS_TO_FIT", 1)
+    _small_estate(crm, erp, billing)
+    run = batch()
+    config = services.match_config("customer")
+    assert run.scoring["model"]["fitted_records"] == 7 == config.model["fitted_records"]
+    assert run.stats["model_fitted_at"] == config.fitted_at.isoformat()
+    assert "skipped" in run.stats["em"] and run.stats["model_seconds"] > 0  # seven records: priors kept
+    assert "fitting" not in run.stats and "model" in run.stats["seconds"]
+    assert frozenset({"A1", "A2", "A3"}) in _grouping()
+
+
+def test_a_run_whose_model_fit_was_begun_elsewhere_and_never_ends_fails(
+    crm, erp, billing, monkeypatch, settings
+):
+    """The worker that found the pairs waits for a fit another worker began; if that worker is lost,
+    the run fails with the reason instead of waiting for ever."""
+    monkeypatch.setattr(services, "MIN_RECORDS_TO_FIT", 1)
+    monkeypatch.setattr(services, "FIT_POLL", 0.01)
+    settings.MDM_BATCH_FIT_WAIT = 0.05
+    _small_estate(crm, erp, billing)
+    run = services.start_batch("customer")
+    assert services._claim_fit(run.pk), "as a worker that began the fit and was lost"
+    with pytest.raises(RuntimeError, match="not fitted within"):
+        services.run_batch(run.pk)
+    run.refresh_from_db()
+    assert run.status == MatchRun.Status.FAILED and "not fitted within" in run.error
+    assert not services._claim_fit(run.pk), "the fit is claimed once"
