@@ -9,7 +9,9 @@ of values; lists (a trade and a legal name, web domains, name tokens) are compar
 every combination of the two records' items. The weights are those ``weigh`` gives, to the bit (the
 tests compare both on every candidate pair of a labelled sample): ``compare`` stays the one
 definition of every level, and the comparators without a column form (a person's names, dates, codes)
-are asked pair by pair, for the pairs whose two records both carry the value.
+are asked pair by pair, for the pairs whose two records both carry the value. A batch run keeps only
+the pairs that reach its lower threshold: fields are compared from the cheapest, and a pair is dropped
+once the most the fields left could add would not lift it there (see ``_weigh``).
 """
 
 from __future__ import annotations
