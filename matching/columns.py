@@ -329,7 +329,7 @@ FieldLevels = dict[str, tuple[list[str], np.ndarray]]
 
 # The column comparators from the cheapest a pair to the dearest: a run keeps only the pairs that may
 # still reach its lower threshold, so the dear ones (a name's every variant against every other) are
-# asked of the few pairs the cheap ones leave (on a shard of generated records, 7 in 100).
+# asked of the few pairs the cheap ones leave (on a shard of generated records, 9 in 100).
 COST_ORDER = (
     "given_name",
     "person_name",

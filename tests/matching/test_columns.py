@@ -200,6 +200,7 @@ def test_bulk_verdicts_are_those_clustering_asks_one_by_one(customers):
         kept = {pair: v for pair, v in verdicts.items() if v.weight >= lower}
         assert {(a, b): PairVerdict(*verdict) for a, b, *verdict in edges} == kept
         assert 0 < len(edges) == len(kept) < len(verdicts)
+    assert shard_edges(model, feats, pairs, 1e6) == [], "every pair dropped before the last field"
 
 
 def test_long_names_are_compared_token_by_token_a_batch_at_a_time():
