@@ -171,6 +171,17 @@ def _store_model(config: MatchConfig, model: MatchModel) -> None:
     _loaded.pop(config.domain, None)
 
 
+def _fit_and_store(
+    config: MatchConfig, match_settings: MatchSettings, records: dict[int, dict[str, Any]]
+) -> tuple[MatchModel, dict[str, Any]]:
+    """A model fitted on `records` from the records alone (``em.fit`` without candidate pairs), stored
+    as the domain's; with what the fit reports."""
+    model = MatchModel.from_settings(match_settings)
+    info = em.fit(model, records, np.zeros((0, 2), np.int64))
+    _store_model(config, model)
+    return model, info
+
+
 def _model_for_chunk(
     domain: str, match_settings: MatchSettings, model: MatchModel, newest: int
 ) -> MatchModel:
@@ -182,10 +193,7 @@ def _model_for_chunk(
         return model
     held = SourceRecord.objects.filter(domain=domain)
     ensure_features(held.filter(features={}).select_related("system").iterator(chunk_size=FEATURE_CHUNK))
-    model = MatchModel.from_settings(match_settings)
-    feats = held_features(domain)
-    em.fit(model, feats, ())
-    _store_model(match_config(domain), model)
+    model = _fit_and_store(match_config(domain), match_settings, held_features(domain))[0]
     if django_settings.MDM_REMATCH_ON_REFIT:
         transaction.on_commit(lambda: rematch(domain))
     return model
@@ -707,9 +715,7 @@ def _fit_run_model(run: MatchRun, records: dict[int, dict[str, Any]]) -> None:
     started = time.perf_counter()
     config = match_config(run.domain)
     match_settings = load_settings(config)[0]
-    model = MatchModel.from_settings(match_settings)
-    info = em.fit(model, records, np.zeros((0, 2), np.int64))
-    _store_model(config, model)
+    model, info = _fit_and_store(config, match_settings, records)
     with transaction.atomic():
         fresh = _runs().select_for_update().get(pk=run.pk)
         fresh.scoring = {"settings": match_settings.to_dict(), "model": model.to_dict()}

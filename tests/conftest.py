@@ -15,6 +15,15 @@ from mdm.ingest import IngestReport, ingest_records
 from mdm.models import SourceSystem
 
 
+def reset_producers(app: Any) -> None:
+    """Forget the Celery app's pooled broker connections, so the next task is sent with the broker
+    URL it is set to now (tests point it at a broker of their own)."""
+    app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+
+
 @pytest.fixture(autouse=True)
 def _fresh_match_caches() -> None:
     """Matching keeps settings, model and domain sizes per process, and writers count the rows they

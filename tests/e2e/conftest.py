@@ -19,6 +19,7 @@ import redis
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
 
+from tests.conftest import reset_producers
 from tests.stewardship.conftest import personas, review_data, systems  # noqa: F401
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -60,14 +61,6 @@ def shoot() -> Any:
 HUB_BROKER = "redis://127.0.0.1:6379/6"  # a Redis database of its own: no other worker takes these tasks
 
 
-def _reset_producers(app: Any) -> None:
-    """Forget pooled broker connections, so the next task is sent with the current broker URL."""
-    app._pool = None
-    amqp = app.__dict__.get("amqp")
-    if amqp is not None:
-        amqp._producer_pool = None
-
-
 @pytest.fixture
 def hub_worker(celery_worker: str, live_server: Any) -> str:
     """The hub served on 127.0.0.1 with its tasks running on a real Celery worker."""
@@ -107,7 +100,7 @@ def celery_worker(transactional_db: Any) -> Iterator[str]:
     saved = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager = False
     app.conf.broker_url = HUB_BROKER
-    _reset_producers(app)
+    reset_producers(app)
     try:
         deadline = time.monotonic() + 60
         with app.connection_for_write(HUB_BROKER) as conn:
@@ -117,7 +110,7 @@ def celery_worker(transactional_db: Any) -> Iterator[str]:
         yield HUB_BROKER
     finally:
         app.conf.task_always_eager, app.conf.broker_url = saved
-        _reset_producers(app)
+        reset_producers(app)
         process.terminate()
         process.wait(timeout=30)
 

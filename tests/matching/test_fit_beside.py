@@ -12,6 +12,7 @@ from django.conf import settings
 
 from matching import services
 from matching.models import MatchRun
+from tests.conftest import reset_producers
 from tests.matching.test_resolution import _grouping, _small_estate
 
 pytestmark = pytest.mark.django_db
@@ -26,14 +27,12 @@ def queue_without_workers() -> Iterator[redis.Redis]:
     queue.flushdb()
     saved = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager, app.conf.broker_url = False, BROKER
-    app._pool = None
-    app.amqp._producer_pool = None
+    reset_producers(app)
     try:
         yield queue
     finally:
         app.conf.task_always_eager, app.conf.broker_url = saved
-        app._pool = None
-        app.amqp._producer_pool = None
+        reset_producers(app)
         queue.flushdb()
 
 
