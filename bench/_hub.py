@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,9 +74,59 @@ def fresh_hub(database_url: str | None, *, keep: bool = False) -> Path:
     return var
 
 
+class TreeMemory:
+    """The most memory a process and its descendants held at one moment (Linux), sampled on a thread.
+
+    The largest single process (``ru_maxrss``) understates a worker whose processes peak together,
+    as when a batch run's model is fitted on one process while another prepares the pairs. Each
+    process counts its proportional set size: pages the forked processes share count once in all.
+    """
+
+    INTERVAL = 0.5
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak_bytes = pid, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.INTERVAL):
+            self.peak_bytes = max(self.peak_bytes, sum(self._pss(pid) for pid in self._tree()))
+
+    def _tree(self) -> set[int]:
+        parents: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # the command name in parentheses may hold spaces: fields count from its end
+                parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # a process that ended while the tree was read
+        tree, grown = {self.pid}, True
+        while grown:
+            children = {pid for pid, parent in parents.items() if parent in tree} - tree
+            tree |= children
+            grown = bool(children)
+        return tree
+
+    @staticmethod
+    def _pss(pid: int) -> int:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            return 0
+        pss = next((line.split()[1] for line in rollup.splitlines() if line.startswith("Pss:")), "0")
+        return int(pss) * 1024
+
+
 @contextmanager
-def celery_workers(processes: int, broker: str = "redis://127.0.0.1:6379/8") -> Iterator[None]:
-    """For the duration, the hub's tasks go through Redis to a Celery worker of `processes` processes.
+def celery_workers(processes: int, broker: str = "redis://127.0.0.1:6379/8") -> Iterator[TreeMemory]:
+    """For the duration, the hub's tasks go through Redis to a Celery worker of `processes` processes;
+    yields the sampler of the worker's memory (all its processes together).
 
     The worker works on the database this process uses (PostgreSQL: its URL is in the environment).
     """
@@ -91,13 +142,15 @@ def celery_workers(processes: int, broker: str = "redis://127.0.0.1:6379/8") -> 
     saved = app.conf.task_always_eager, app.conf.broker_url
     app.conf.task_always_eager, app.conf.broker_url = False, broker
     app._pool = None  # send with the new broker URL, not a pooled connection to the old one
+    memory = TreeMemory(worker.pid)
     try:
         while not app.control.ping(timeout=0.5):
             if worker.poll() is not None:
                 raise RuntimeError("the Celery worker did not start")
             time.sleep(0.5)
-        yield
+        yield memory
     finally:
+        memory.stop()
         app.conf.task_always_eager, app.conf.broker_url = saved
         app._pool = None
         worker.terminate()

@@ -225,7 +225,7 @@ def _load(paths: dict[str, Path], workers: int) -> None:
     held = SourceRecord.objects.count()
     print(f"records: {held}; ingest {ingest_seconds:.0f}s = {held / ingest_seconds:.0f} records/s")
     out = io.StringIO()
-    with celery_workers(workers) if workers else nullcontext():
+    with celery_workers(workers) if workers else nullcontext() as memory:
         started = time.perf_counter()
         call_command("resolve", "customer", stdout=out)
         resolve_seconds = time.perf_counter() - started
@@ -244,7 +244,8 @@ def _load(paths: dict[str, Path], workers: int) -> None:
     if workers:
         # the worker has stopped: the largest of its processes (read before any other child runs)
         largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"largest worker process {largest:.0f} MiB")
+        print(f"largest worker process {largest:.0f} MiB; worker processes together at most", end=" ")
+        print(f"{memory.peak_bytes / 2**20:.0f} MiB")
 
 
 def _quality(folder: Path) -> None:
