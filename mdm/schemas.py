@@ -8,12 +8,15 @@ and stored with a quarantined record.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.dateparse import parse_date, parse_datetime
+
+from matching import normalize
 
 from .choices import Domain
 
@@ -28,14 +31,23 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _date(value: Any) -> str:
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _date(value: Any, country: str | None = None) -> str:
+    """An ISO date from the forms systems write dates in: ISO (a date-time's date too), D.M.Y and
+    D/M/Y (M/D/Y for a US record, or where only that reading is a date), YYYYMMDD and '3 March 1980'.
+
+    A support desk's or ERP's date of birth is rarely ISO; rejecting those records took every one of
+    them out of matching.
+    """
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value).strip()
-    parsed = parse_date(text[:10]) if len(text) >= 10 else None
+    parsed = normalize.birth_date(text[:10] if _ISO_DAY.match(text) else text, country)
     if parsed is None:
-        raise Invalid(f"{text!r} is not a date (YYYY-MM-DD)")
-    return parsed.isoformat()
+        raise Invalid(f"{text!r} is not a date (YYYY-MM-DD, DD.MM.YYYY, DD/MM/YYYY or 3 March 1980)")
+    return parsed
 
 
 def _datetime(value: Any) -> str:
@@ -223,6 +235,7 @@ def validate(domain: str, payload: Mapping[str, Any]) -> tuple[dict[str, Any], E
     schema = SCHEMAS[domain]
     clean: dict[str, Any] = {}
     errors: Errors = {}
+    country = normalize.country(str(payload.get("country") or "")) if "country" in schema.by_name else None
     for spec in schema.fields:
         value = payload.get(spec.name)
         if is_blank(value):
@@ -230,7 +243,7 @@ def validate(domain: str, payload: Mapping[str, Any]) -> tuple[dict[str, Any], E
                 errors.setdefault(spec.name, []).append("This field is required.")
             continue
         try:
-            parsed = PARSERS[spec.kind](value)
+            parsed = _date(value, country) if spec.kind == "date" else PARSERS[spec.kind](value)
         except Invalid as exc:
             errors.setdefault(spec.name, []).append(str(exc))
             continue

@@ -90,6 +90,28 @@ def test_record_without_any_name_is_quarantined(crm, ingest):
     assert "One of name" in report.outcomes[0].reason
 
 
+def test_dates_written_the_ways_systems_write_them_are_stored_as_iso(crm, ingest):
+    """An ERP's '03.08.1993' or a US CRM's '03/08/1993' is a date of birth, not an invalid record;
+    day and month are read in the record's country's order. What is no date is still quarantined."""
+    person = {"party_type": "individual", "given_name": "Anna", "family_name": "Berg"}
+    sent = {
+        "D1": ("03.08.1993", "Germany", "1993-08-03"),
+        "D2": ("03/08/1993", "USA", "1993-03-08"),
+        "D3": ("03/08/1993", "FR", "1993-08-03"),
+        "D4": ("2 Oct 2001", "", "2001-10-02"),
+        "D5": ("2001-10-02T00:00:00Z", "", "2001-10-02"),
+    }
+    payloads = [
+        {**person, "source_id": sid, "birth_date": raw, "country": country}
+        for sid, (raw, country, _) in sent.items()
+    ]
+    report = ingest(crm, "customer", *payloads, {**person, "source_id": "D6", "birth_date": "1993-02-30"})
+    assert [o.outcome for o in report.outcomes] == ["created"] * len(sent) + ["quarantined"]
+    for sid, (_, _, iso) in sent.items():
+        assert SourceRecord.objects.get(source_id=sid).attributes["birth_date"] == iso
+    assert "'1993-02-30' is not a date" in QuarantinedRecord.objects.get(source_id="D6").reason
+
+
 def test_contract_reference_resolves_through_xref_or_waits(crm, billing, ingest):
     contract = {
         "source_id": "sub_1",
