@@ -10,6 +10,8 @@ a pair missed by one family (a typo in the name, a missing domain) is caught by 
 ``tk:``    each name token (≥ 3 letters)                 ``mp:``   metaphone of the first token
 ``pf:``    first 5 / ``sf:`` last 5 letters of the name  ``pn:``   postal code + 2 name letters
 ``ad:``    postal code + house number                    ``pd:``   person: family name + birth year
+``db:``    person: birth date + initial                  ``nid:``  person: national ID
+``em:``    person: e-mail address
 =========  ===========================================================================
 
 ``candidate_pairs`` turns the keys of many records into pairs. A block larger than ``max_block``
@@ -30,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 SORT_FAMILY = "nm"
+KEY_LENGTH = 120  # the stored key's column
 
 
 def family_of(key: str) -> str:
@@ -83,6 +86,8 @@ def _customer_keys(f: Mapping[str, Any]) -> list[str]:
             keys.append(f"db:{f['birth_date']}:{f['given'][:1]}")
     if f.get("national_id"):
         keys.append("nid:" + f["national_id"])
+    if f.get("email"):
+        keys.append(("em:" + f["email"])[:KEY_LENGTH])
     return list(dict.fromkeys(keys))
 
 

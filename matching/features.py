@@ -8,8 +8,10 @@ which absorbs "SouthFoods" vs "South Foods"), the legal form and its family, the
 domains from website and e-mail (free-mail dropped), the phone in E.164 and its national tail, the tax
 ID (compact, with validity), the country as given and a *country hint* inferred from the tax-ID prefix,
 the phone's country code and the legal form (a ccTLD is the weakest hint: subsidiaries share the
-parent's domain), street / house number / city / postal code, person fields for individuals, and the
-source ID and parent reference (so that a subsidiary is never merged into its parent).
+parent's domain), street / house number / city / postal code, person fields for individuals (their
+name in one order, given and family names split from it where no system gave them apart, and their
+e-mail address), and the source ID and parent reference (so that a subsidiary is never merged into
+its parent).
 """
 
 from __future__ import annotations
@@ -50,8 +52,11 @@ def customer_features(attrs: Mapping[str, Any]) -> dict[str, Any]:
     legal_raw = _s(attrs, "legal_name")
     given = nz.person_name(_s(attrs, "given_name"))
     family = nz.person_name(_s(attrs, "family_name"))
-    if individual and not name_raw and (given or family):
-        name_raw = f"{given} {family}".strip()
+    if individual and not (given or family):
+        given, family = nz.person_parts(name_raw or legal_raw)
+    if individual and (given or family):
+        # one order for every system: "Berg, Anna" and "ANNA BERG" are one name
+        name_raw, legal_raw = f"{given} {family}".strip(), ""
     name, form = nz.org_name(name_raw or legal_raw)
     legal_name, legal_form = nz.org_name(legal_raw) if legal_raw else ("", None)
     form = legal_form or form
@@ -99,6 +104,8 @@ def customer_features(attrs: Mapping[str, Any]) -> dict[str, Any]:
         "house": nz.house_number(street) if street else None,
         "city": nz.fold(_s(attrs, "city")) or None,
         "postal": nz.postal_code(_s(attrs, "postal_code")),
+        # a person's own mailbox says who they are (an organisation's is its domain, above)
+        "email": nz.email_address(_s(attrs, "email")) if individual else None,
         "source_id": _s(attrs, "source_id") or None,
         "parent_ref": _s(attrs, "parent_source_id") or None,
         "system": _s(attrs, "system") or None,

@@ -676,6 +676,35 @@ def person_name(raw: str | None) -> str:
     return " ".join(t for t in fold(raw).split() if t not in {"mr", "mrs", "ms", "dr", "prof", "jr", "sr"})
 
 
+def person_parts(raw: str | None) -> tuple[str, str]:
+    """(given, family) of a person's whole name, written "Given Family" or "Family, Given".
+
+    A support desk or billing platform often holds a person's name in one field; the family name is
+    everything after the first word ("anna", "van henegouwen"), so a middle name counts with it.
+    """
+    text = str(raw or "")
+    if "," in text:
+        family, given = text.split(",", 1)
+        return person_name(given), person_name(family)
+    words = [word for word in text.split() if person_name(word)]  # titles ("Dr.") dropped
+    if len(words) < 2:
+        return "", person_name(" ".join(words))
+    return person_name(words[0]), person_name(" ".join(words[1:]))
+
+
+def email_address(raw: str | None) -> str | None:
+    """A mailbox in comparable form (``Anna <Anna.Berg@GMX.de>`` → ``anna.berg@gmx.de``); None when
+    there is no address."""
+    text = str(raw or "").strip().lower()
+    if "<" in text and text.endswith(">"):
+        text = text[text.rindex("<") + 1 : -1]
+    text = text.removeprefix("mailto:").strip()
+    local, at, host = text.rpartition("@")
+    if not at or not local or "." not in host or any(c.isspace() for c in text):
+        return None
+    return text
+
+
 @lru_cache(maxsize=1)
 def _nicknamer():
     from nicknames import NickNamer

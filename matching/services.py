@@ -531,8 +531,15 @@ def refresh_features(record_ids: list[int]) -> MatchRun | None:
     return runs[0] if runs else None
 
 
-def start_batch(domain: str) -> MatchRun:
-    """Record a batch run of `domain`; the caller enqueues or runs it."""
+def start_batch(domain: str, *, refresh_features: bool = False) -> MatchRun:
+    """Record a batch run of `domain`; the caller enqueues or runs it.
+
+    With `refresh_features`, the run normalises every record of the domain again, as it does records
+    stored without features: after an upgrade that changes what features hold. Until it has, held
+    records without features are not found by incremental resolution.
+    """
+    if refresh_features:
+        SourceRecord.objects.filter(domain=domain).update(features={})
     return MatchRun.objects.create(domain=domain, records=SourceRecord.objects.filter(domain=domain).count())
 
 

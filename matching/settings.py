@@ -199,6 +199,9 @@ def _customer() -> MatchSettings:
                 ["exact", "nickname", "fuzzy", "else", "missing"],
                 {"fuzzy": 0.85},
                 tf=True,
+                # two given names that are neither one name, a nickname, an initial nor a typo of it:
+                # two people, as in one household (one family name, address and landline)
+                conflict_levels=["else"],
                 prior_m={"exact": 0.85, "nickname": 0.06, "fuzzy": 0.05, "else": 0.04},
                 prior_u={"exact": 5e-3, "nickname": 2e-3, "fuzzy": 5e-3, "else": 0.988},
             ),
@@ -227,6 +230,16 @@ def _customer() -> MatchSettings:
                 conflict_levels=["else"],
                 prior_m={"exact": 0.95, "close": 0.03, "else": 0.02},
                 prior_u={"exact": 1e-7, "close": 1e-6, "else": 0.999999},
+            ),
+            # A person's own e-mail address (features hold none for organisations): people use more
+            # than one, so a different address says little.
+            FieldSpec(
+                "email",
+                "exact",
+                ["exact", "else", "missing"],
+                tf=True,
+                prior_m={"exact": 0.6, "else": 0.4},
+                prior_u={"exact": 1e-6, "else": 0.999999},
             ),
         ],
         upper_threshold=8.0,

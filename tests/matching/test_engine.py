@@ -109,6 +109,31 @@ def test_namesake_and_subsidiary_not_merged(settings):
     assert cluster_of[4] not in (cluster_of[1], cluster_of[3])
 
 
+def test_a_person_is_found_across_systems_and_a_household_stays_apart(settings):
+    """A support desk knows Anna by her name, written family name first, and her own e-mail address;
+    the ERP by her given and family names. Her husband shares her family name, address and landline,
+    and a namesake shares her name only: neither is Anna."""
+    person = {"party_type": "individual", "country": "DE"}
+    home = {"address_line1": "Lindenweg 4", "postal_code": "10115", "city": "Berlin", "phone": "030 1234567"}
+    recs = {
+        1: {**person, **home, "given_name": "Anna", "family_name": "Berg", "birth_date": "1980-03-03"},
+        2: {**person, "name": "Berg, Anna", "email": "anna.berg77@gmail.com"},
+        3: {**person, **home, "name": "ANNA BERG", "email": "Anna.Berg77@GMAIL.com"},
+        4: {**person, **home, "given_name": "Jonas", "family_name": "Berg"},
+        5: {**person, "name": "Anna Berg", "email": "a.berg@web.de", "address_line1": "Hafenstr. 9",
+            "postal_code": "20457", "city": "Hamburg", "birth_date": "1991-07-14"},
+    }  # fmt: skip
+    feats = {rid: features("customer", rec) for rid, rec in recs.items()}
+    assert feats[2]["given"] == "anna" and feats[2]["family"] == "berg" and feats[2]["name"] == "anna berg"
+    assert feats[3]["email"] == "anna.berg77@gmail.com" and feats[3]["domains"] == []
+    assert org(name="Acme", email="sales@acme.com")["email"] is None, "an organisation's mailbox: its domain"
+    result = resolve_batch(recs, settings)
+    cluster_of = {r: i for i, c in enumerate(result.clusters) for r in c}
+    assert cluster_of[1] == cluster_of[2] == cluster_of[3]
+    assert cluster_of[4] != cluster_of[1], "her husband: same household, another given name"
+    assert cluster_of[5] != cluster_of[1], "a namesake: another address and date of birth"
+
+
 class _W:
     """A pair score without a prior: its evidence is its weight."""
 

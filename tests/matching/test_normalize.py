@@ -109,6 +109,20 @@ def test_persons():
     assert nz.national_id("123-45-6789") == "123456789"
 
 
+def test_a_persons_whole_name_splits_into_given_and_family():
+    assert nz.person_parts("Berg, Anna") == ("anna", "berg")
+    assert nz.person_parts("ANNA VAN DEN BERG") == ("anna", "van den berg")
+    assert nz.person_parts("Dr. Jean-Pierre Dupont") == ("jean pierre", "dupont")
+    assert nz.person_parts("Müller") == ("", "mueller")
+
+
+def test_email_addresses():
+    assert nz.email_address("Anna Berg <Anna.Berg@GMX.de>") == "anna.berg@gmx.de"
+    assert nz.email_address(" mailto:ops@wouters.com") == "ops@wouters.com"
+    for junk in ("", "anna", "anna@localhost", "@gmx.de", "anna berg@gmx.de"):
+        assert nz.email_address(junk) is None, junk
+
+
 def test_street_with_glued_house_number():
     assert nz.street("Poelitzallee55") == nz.street("Pölitzallee 55") == "poelitzallee 55"
     assert nz.house_number(nz.street("Hauptstr.5")) == "5"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -612,6 +613,59 @@ def test_stored_settings_gain_the_country_stages_and_drop_a_model_fitted_without
     migration.remove_country_stages(apps, None)
     config.refresh_from_db()
     assert not any("stages" in spec for spec in config.settings["fields"])
+
+
+def test_resolve_refresh_features_normalises_every_record_again(crm, billing):
+    """After an upgrade that changes what features hold, `resolve --refresh-features` recomputes them
+    (features stored before the e-mail address was one hold none); a plain run keeps them."""
+    from django.core.management import call_command
+
+    person = {"party_type": "individual", "country": "DE"}
+    a = load(crm, "P1", **person, name="Anna Berg", email="anna.berg77@gmail.com", phone="030 1234567")
+    b = load(billing, "T1", **person, name="Berg, Anna", email="Anna.Berg77@gmail.com")
+    services.ensure_features([a, b])
+    stale = {pk: {k: v for k, v in f.items() if k != "email"} for pk, f in features_of([a.pk, b.pk]).items()}
+    for pk, features in stale.items():
+        SourceRecord.objects.filter(pk=pk).update(features=features)
+    batch()
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert "email" not in b.features, "a plain run keeps stored features"
+    call_command("resolve", "customer", "--refresh-features", stdout=io.StringIO())
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert b.features["email"] == "anna.berg77@gmail.com"
+    assert a.golden_id == b.golden_id
+
+
+def test_an_upgrade_compares_a_persons_email_and_their_given_names_as_conflicting():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("matching.migrations.0011_person_email")
+    default = services.default_settings("customer").to_dict()
+    assert next(spec for spec in default["fields"] if spec["name"] == "email") == migration.EMAIL
+    stored = {**default, "fields": [dict(spec) for spec in default["fields"] if spec["name"] != "email"]}
+    for spec in stored["fields"]:
+        if spec["name"] == "given_name":
+            spec["conflict_levels"] = []
+    config = services.match_config("customer")
+    config.settings, config.model = stored, {"fitted_records": 5000}
+    config.save()
+    migration.add_person_email(apps, None)
+    config.refresh_from_db()
+    assert config.model is None, "refitted with the new field"
+    settings, _ = services.load_settings(config)
+    assert settings.to_dict() == default
+    config.model = {"fitted_records": 5000}
+    config.save()
+    migration.add_person_email(apps, None)
+    config.refresh_from_db()
+    assert config.model == {"fitted_records": 5000}, "settings that have both keep their model"
+    migration.remove_person_email(apps, None)
+    config.refresh_from_db()
+    assert config.settings["fields"] == stored["fields"]
 
 
 def test_an_upgrade_to_shards_in_bytes_fails_the_runs_still_scoring_and_no_other():

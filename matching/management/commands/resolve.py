@@ -21,9 +21,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--timeout", type=float, help="stop waiting after this many seconds (the run goes on)"
         )
+        parser.add_argument(
+            "--refresh-features",
+            action="store_true",
+            help="normalise every record again first (after an upgrade that changes the features)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        run = services.start_batch(options["domain"])
+        run = services.start_batch(options["domain"], refresh_features=options["refresh_features"])
         resolve_domain.delay(run.pk)
         deadline = time.monotonic() + options["timeout"] if options["timeout"] else None
         while True:
