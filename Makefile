@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PG_URL := postgres://postgres@127.0.0.1:5432/mdm
 REDIS := redis://127.0.0.1:6379/0
 
-.PHONY: run test test-postgres test-sqlite services lint bench bench-ingest bench-quality bench-deps
+.PHONY: run test test-postgres test-sqlite services lint bench bench-ingest bench-quality bench-people bench-deps
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -39,11 +39,16 @@ bench-deps: $(VENV)/.installed
 	$(VENV)/bin/pip install -q -e '.[dev,bench]'
 
 # Benchmarks print figures; they are not part of the test run. Record results in bench/RESULTS.md.
-bench: bench-quality bench-ingest
+bench: bench-quality bench-people bench-ingest
 	$(PY) bench/console.py --database-url $(PG_URL)_bench_console
 
 bench-quality: bench-deps
 	$(PY) bench/quality.py
+
+# The same benchmark on a generated labelled set of individuals (the labelled set holds organisations).
+bench-people: bench-deps
+	$(PY) bench/people.py bench/out/people
+	$(PY) bench/quality.py --data bench/out/people
 
 bench-ingest: bench-deps services
 	$(PY) bench/ingest.py --database-url $(PG_URL)_bench

@@ -31,7 +31,7 @@ def scorer() -> ModuleType:
 def splink_baseline(data: Path, out: Path) -> dict:
     """Run `bench/splink_baseline.py` on the CSVs and truth in `data` in a process of its own (its
     memory is its own); its figures. DuckDB spills into ./.tmp, so it runs in the output's folder."""
-    command = [sys.executable, str(ROOT / "bench" / "splink_baseline.py"), "--data", str(data)]
+    command = [sys.executable, str(ROOT / "bench" / "splink_baseline.py"), "--data", str(data.resolve())]
     command += ["--out", str(out), "--scorer", str(DATA.parent / "score.py"), "--json"]
     done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=out.parent)
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -1,8 +1,9 @@
 """Match-quality benchmark: the labelled customer set through the hub's real ingest and matching.
 
-    python bench/quality.py [--database-url URL] [--no-splink]
+    python bench/quality.py [--database-url URL] [--no-splink] [--data FOLDER]
 
-Loads ../shared/bench/customers/*.csv with `import_records` (each chunk resolved incrementally, as in
+Loads ../shared/bench/customers/*.csv (or another labelled set in its columns: `--data`, such as the
+individuals `bench/people.py` writes) with `import_records` (each chunk resolved incrementally, as in
 production), exports the cross-reference and scores it; then re-resolves the domain in batch
 (`resolve customer`) and scores again, with the agreement between the two modes. The first load starts
 from an empty hub, so its model is refitted as the domain fills up; a second load into a fresh hub
@@ -85,7 +86,7 @@ def _open_reviews() -> int:
     return ReviewTask.objects.filter(domain="customer", status="open").count()
 
 
-def _load_incrementally(var: Path) -> tuple[dict[tuple[str, str], str], dict]:
+def _load_incrementally(var: Path, data: Path) -> tuple[dict[tuple[str, str], str], dict]:
     """Every system's file through `import_records`, each chunk resolved as it lands; the
     cross-reference and its figures."""
     from django.core.management import call_command
@@ -96,35 +97,35 @@ def _load_incrementally(var: Path) -> tuple[dict[tuple[str, str], str], dict]:
             "import_records",
             system,
             "customer",
-            str(DATA / f"{system}.csv"),
+            str(data / f"{system}.csv"),
             verbosity=0,
             stdout=io.StringIO(),
         )
     seconds = time.perf_counter() - started
     xref = _export(var / "xref-incremental.csv")
     score = scorer()
-    truth = score.load(str(DATA / "truth.csv"), "entity_id")
+    truth = score.load(str(data / "truth.csv"), "entity_id")
     figures = {**score.score(truth, xref), "reviews": _open_reviews(), "wall_seconds": round(seconds, 1)}
     return xref, figures
 
 
-def _replay(model_path: Path) -> None:
+def _replay(model_path: Path, data: Path) -> None:
     """In a fresh hub whose customer model is the one given: the incremental load, its cross-reference
     written beside the model; prints its figures as JSON."""
     from matching.model import MatchModel
     from matching.services import _store_model, match_config
 
     _store_model(match_config("customer"), MatchModel.from_dict(json.loads(model_path.read_text())))
-    _, figures = _load_incrementally(model_path.parent)
+    _, figures = _load_incrementally(model_path.parent, data)
     print(json.dumps(figures))
 
 
-def _replayed(database_url: str | None, model: dict) -> tuple[dict, dict]:
+def _replayed(database_url: str | None, model: dict, data: Path) -> tuple[dict, dict]:
     """`_replay` in a process of its own, on a database of its own; its cross-reference and figures."""
     with tempfile.TemporaryDirectory(prefix="mdm-replay-") as folder:
         replay = Path(folder)
         (replay / "model.json").write_text(json.dumps(model))
-        command = [sys.executable, __file__, "--replay", str(replay / "model.json")]
+        command = [sys.executable, __file__, "--replay", str(replay / "model.json"), "--data", str(data)]
         if database_url:
             command += ["--database-url", f"{database_url}_replay"]
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)  # its errors show
@@ -136,11 +137,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url")
     parser.add_argument("--no-splink", action="store_true")
+    parser.add_argument("--data", type=Path, default=DATA, help="a labelled set in the benchmark's columns")
     parser.add_argument("--replay", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     var = fresh_hub(args.database_url)
     if args.replay:
-        _replay(args.replay)
+        _replay(args.replay, args.data)
         return
     from django.core.management import call_command
     from django.db import connection
@@ -148,10 +150,10 @@ def main() -> None:
     from matching.services import match_config
 
     score = scorer()
-    truth = score.load(str(DATA / "truth.csv"), "entity_id")
+    truth = score.load(str(args.data / "truth.csv"), "entity_id")
     rows: list[tuple[str, dict]] = []
 
-    incremental, figures = _load_incrementally(var)
+    incremental, figures = _load_incrementally(var, args.data)
     rows.append(("hub incremental", figures))
     blocking_recall = _blocking_recall(truth)
 
@@ -162,13 +164,13 @@ def main() -> None:
     rows.append(("hub batch", {**score.score(truth, batch), "reviews": _open_reviews(),
                                "wall_seconds": round(batch_seconds, 1)}))  # fmt: skip
     survivorship = _recompute_golden_records()
-    steady, figures = _replayed(args.database_url, match_config("customer").model)
+    steady, figures = _replayed(args.database_url, match_config("customer").model, args.data)
     rows.append(("hub incr., model", figures))
     for _, figures in rows:
         figures["blocking_recall"] = round(blocking_recall, 4)
 
     if not args.no_splink:
-        rows.append(("splink", splink_baseline(DATA, var / "splink-xref.csv")))
+        rows.append(("splink", splink_baseline(args.data, var / "splink-xref.csv")))
 
     print(f"database: {connection.vendor}; records: {len(truth)}; true entities: {len(set(truth.values()))}")
     columns = ("precision", "recall", "f1", "bcubed_f1", "blocking_recall", "reviews", "wall_seconds")

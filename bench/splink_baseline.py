@@ -32,6 +32,7 @@ import pycountry
 import splink.comparison_library as cl
 import tldextract
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.internals.exceptions import EMTrainingException
 
 SYSTEMS = ("crm", "erp", "support", "billing")
 THRESHOLD = 0.9
@@ -157,7 +158,10 @@ def run(records: pd.DataFrame) -> tuple[pd.DataFrame, set[tuple[str, str]], floa
     # subsidiaries into the "match" class, which teaches EM that a differing tax ID
     # or country is normal for a match (m(else) ~ 0.5) and halves precision.
     for rule in (block_on("tax_id"), block_on("phone"), block_on("postcode")):
-        training.estimate_parameters_using_expectation_maximisation(rule)
+        try:
+            training.estimate_parameters_using_expectation_maximisation(rule)
+        except EMTrainingException:
+            continue  # no pairs agree on it (individuals have no tax ID): the other rules train
     predictions = linker.inference.predict(warning_mode="never")
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=THRESHOLD
