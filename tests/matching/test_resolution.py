@@ -587,31 +587,37 @@ def test_a_batch_run_of_a_domain_without_records_clears_its_keys():
     assert not BlockingKey.objects.filter(domain="product").exists()
 
 
+FITTED = {"fitted_records": 5000}
+
+
+def _settings_migrated(step, stored: dict[str, Any]):
+    """The customer config after a settings migration's `step` ran on `stored` settings beside a fitted
+    model."""
+    from django.apps import apps
+
+    config = services.match_config("customer")
+    config.settings, config.model = stored, dict(FITTED)
+    config.save()
+    step(apps, None)
+    config.refresh_from_db()
+    return config
+
+
 def test_stored_settings_gain_the_country_stages_and_drop_a_model_fitted_without_them():
     from importlib import import_module
-
-    from django.apps import apps
 
     migration = import_module("matching.migrations.0009_country_stages")
     stored = services.default_settings("customer").to_dict()
     for spec in stored["fields"]:
         spec.pop("stages")
-    config = services.match_config("customer")
-    config.settings, config.model = stored, {"fitted_records": 5000}
-    config.save()
-    migration.add_country_stages(apps, None)
-    config.refresh_from_db()
+    config = _settings_migrated(migration.add_country_stages, stored)
     assert config.model is None, "refitted with u estimated within each stage"
     settings, _ = services.load_settings(config)
     assert settings.field("country").stages == [["exact", "else"], ["hint", "hint_else"]]
     assert settings.field("name").stages == []
-    config.model = {"fitted_records": 5000}
-    config.save()
-    migration.add_country_stages(apps, None)
-    config.refresh_from_db()
-    assert config.model == {"fitted_records": 5000}, "settings that have their stages keep their model"
-    migration.remove_country_stages(apps, None)
-    config.refresh_from_db()
+    config = _settings_migrated(migration.add_country_stages, config.settings)
+    assert config.model == FITTED, "settings that have their stages keep their model"
+    config = _settings_migrated(migration.remove_country_stages, config.settings)
     assert not any("stages" in spec for spec in config.settings["fields"])
 
 
@@ -641,8 +647,6 @@ def test_resolve_refresh_features_normalises_every_record_again(crm, billing):
 def test_an_upgrade_compares_a_persons_email_and_their_given_names_as_conflicting():
     from importlib import import_module
 
-    from django.apps import apps
-
     migration = import_module("matching.migrations.0011_person_email")
     default = services.default_settings("customer").to_dict()
     assert next(spec for spec in default["fields"] if spec["name"] == "email") == migration.EMAIL
@@ -650,21 +654,12 @@ def test_an_upgrade_compares_a_persons_email_and_their_given_names_as_conflictin
     for spec in stored["fields"]:
         if spec["name"] == "given_name":
             spec["conflict_levels"] = []
-    config = services.match_config("customer")
-    config.settings, config.model = stored, {"fitted_records": 5000}
-    config.save()
-    migration.add_person_email(apps, None)
-    config.refresh_from_db()
+    config = _settings_migrated(migration.add_person_email, stored)
     assert config.model is None, "refitted with the new field"
-    settings, _ = services.load_settings(config)
-    assert settings.to_dict() == default
-    config.model = {"fitted_records": 5000}
-    config.save()
-    migration.add_person_email(apps, None)
-    config.refresh_from_db()
-    assert config.model == {"fitted_records": 5000}, "settings that have both keep their model"
-    migration.remove_person_email(apps, None)
-    config.refresh_from_db()
+    assert services.load_settings(config)[0].to_dict() == default
+    config = _settings_migrated(migration.add_person_email, config.settings)
+    assert config.model == FITTED, "settings that have both keep their model"
+    config = _settings_migrated(migration.remove_person_email, config.settings)
     assert config.settings["fields"] == stored["fields"]
 
 
