@@ -226,13 +226,17 @@ def contributions(explanation: Any) -> list[dict[str, Any]]:
     return [c for c in explanation or [] if isinstance(c, dict) and "weight" in c]
 
 
-def waterfall(explanation: Any, thresholds: tuple[float, float] | None, masked: bool) -> Waterfall:
-    """Bars of the match weight: each field starts where the previous ended (a waterfall)."""
+def waterfall(
+    explanation: Any, thresholds: tuple[float, float] | None, masked: bool, person: Mapping[str, Any]
+) -> Waterfall:
+    """Bars of the match weight: each field starts where the previous ended (a waterfall). A field's
+    compared values are masked as the attribute of its name would be in `person`'s attributes (a
+    person's name and national ID too)."""
     chart = Waterfall()
     running = 0.0
     for c in contributions(explanation):
         weight = float(c.get("weight") or 0.0)
-        personal = masked and c.get("field") in ("email", "phone", "given_name", "family_name", "birth_date")
+        personal = masked and is_personal(str(c.get("field")), person)
         chart.bars.append(
             WaterfallBar(
                 field=str(c.get("field", "?")),
@@ -296,6 +300,12 @@ def _card(record: SourceRecord, masked: bool) -> GoldenCard:
     )
 
 
+def _individual(*records: SourceRecord) -> Mapping[str, Any]:
+    """The attributes of the first individual among `records`, else of the first record."""
+    people = [r.attributes for r in records if r.attributes.get("party_type") == "individual"]
+    return people[0] if people else records[0].attributes
+
+
 def task_detail(task: ReviewTask, masked: bool) -> dict[str, Any]:
     """Everything the compare screen shows for one task."""
     left, right = task.left, task.right
@@ -303,7 +313,8 @@ def task_detail(task: ReviewTask, masked: bool) -> dict[str, Any]:
         "task": task,
         "band": band_of(task.probability),
         "rows": compare_fields(left.attributes, right.attributes, task.domain, masked),
-        "chart": waterfall(task.explanation, thresholds(task.domain), masked),
+        # an individual on either side makes the compared names personal data
+        "chart": waterfall(task.explanation, thresholds(task.domain), masked, _individual(left, right)),
         "left_card": _card(left, masked),
         "right_card": _card(right, masked),
     }
