@@ -32,6 +32,8 @@ def _text(value: Any) -> str:
 
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# day and month separated by a slash or dash: in that order in most countries, the other way in the US
+_EITHER_ORDER = re.compile(r"(\d{1,2})[/-](\d{1,2})[/-]\d{4}$")
 
 
 def _date(value: Any, country: str | None = None) -> str:
@@ -39,11 +41,17 @@ def _date(value: Any, country: str | None = None) -> str:
     D/M/Y (M/D/Y for a US record, or where only that reading is a date), YYYYMMDD and '3 March 1980'.
 
     A support desk's or ERP's date of birth is rarely ISO; rejecting those records took every one of
-    them out of matching.
+    them out of matching. A record that gives no country cannot say whether 03/08 is March or August:
+    such a date is refused rather than guessed.
     """
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value).strip()
+    either = _EITHER_ORDER.match(text)
+    if either and country is None:
+        first, second = (int(part) for part in either.groups())
+        if first != second and first <= 12 and second <= 12:
+            raise Invalid(f"{text!r} could be day/month or month/day: write it as YYYY-MM-DD")
     parsed = normalize.birth_date(text[:10] if _ISO_DAY.match(text) else text, country)
     if parsed is None:
         raise Invalid(f"{text!r} is not a date (YYYY-MM-DD, DD.MM.YYYY, DD/MM/YYYY or 3 March 1980)")

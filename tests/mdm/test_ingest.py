@@ -92,7 +92,8 @@ def test_record_without_any_name_is_quarantined(crm, ingest):
 
 def test_dates_written_the_ways_systems_write_them_are_stored_as_iso(crm, ingest):
     """An ERP's '03.08.1993' or a US CRM's '03/08/1993' is a date of birth, not an invalid record;
-    day and month are read in the record's country's order. What is no date is still quarantined."""
+    day and month are read in the record's country's order. What is no date is still quarantined, as
+    is a date whose order a record without a country cannot tell."""
     person = {"party_type": "individual", "given_name": "Anna", "family_name": "Berg"}
     sent = {
         "D1": ("03.08.1993", "Germany", "1993-08-03"),
@@ -105,11 +106,16 @@ def test_dates_written_the_ways_systems_write_them_are_stored_as_iso(crm, ingest
         {**person, "source_id": sid, "birth_date": raw, "country": country}
         for sid, (raw, country, _) in sent.items()
     ]
-    report = ingest(crm, "customer", *payloads, {**person, "source_id": "D6", "birth_date": "1993-02-30"})
-    assert [o.outcome for o in report.outcomes] == ["created"] * len(sent) + ["quarantined"]
+    refused = [
+        {**person, "source_id": "D6", "birth_date": "1993-02-30"},
+        {**person, "source_id": "D7", "birth_date": "03/08/1993"},
+    ]
+    report = ingest(crm, "customer", *payloads, *refused)
+    assert [o.outcome for o in report.outcomes] == ["created"] * len(sent) + ["quarantined"] * 2
     for sid, (_, _, iso) in sent.items():
         assert SourceRecord.objects.get(source_id=sid).attributes["birth_date"] == iso
     assert "'1993-02-30' is not a date" in QuarantinedRecord.objects.get(source_id="D6").reason
+    assert "could be day/month or month/day" in QuarantinedRecord.objects.get(source_id="D7").reason
 
 
 def test_contract_reference_resolves_through_xref_or_waits(crm, billing, ingest):
