@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import permissions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
@@ -22,7 +23,7 @@ from mdm.api.serializers import GoldenRecordSerializer
 from mdm.models import GoldenRecord
 
 from . import selectors, services
-from .masking import mask_attributes
+from .masking import mask_attributes, mask_explanation, person_of
 from .roles import STEWARD, VIEWER, has_role, role_of
 
 
@@ -52,6 +53,7 @@ def _golden(golden: GoldenRecord) -> dict[str, Any]:
 
 
 class ReviewTaskSerializer(serializers.ModelSerializer):
+    explanation = serializers.SerializerMethodField()
     left = serializers.SerializerMethodField()
     right = serializers.SerializerMethodField()
 
@@ -77,6 +79,11 @@ class ReviewTaskSerializer(serializers.ModelSerializer):
             "golden_id": str(record.golden_id) if record.golden_id else None,
             "attributes": mask_attributes(record.attributes, self.context.get("masked", True)),
         }
+
+    @extend_schema_field(OpenApiTypes.ANY)  # a list of field contributions, or a dict holding them
+    def get_explanation(self, task: ReviewTask) -> Any:
+        person = person_of(task.left.attributes, task.right.attributes)
+        return mask_explanation(task.explanation, person, self.context.get("masked", True))
 
     def get_left(self, task: ReviewTask) -> dict[str, Any]:
         return self._side(task.left)

@@ -45,3 +45,26 @@ def display_name(name: str, attributes: Mapping[str, Any], masked: bool) -> str:
     if masked and attributes.get("party_type") == "individual":
         return str(mask_value(name))
     return name
+
+
+def person_of(*attributes: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Of two compared records' attributes, the first individual's (else the first's): an individual on
+    either side makes the compared names personal data."""
+    return next((a for a in attributes if a.get("party_type") == "individual"), attributes[0])
+
+
+def mask_contribution(contribution: Mapping[str, Any], person: Mapping[str, Any], masked: bool) -> dict:
+    """One field's part of a match explanation, its compared values masked as the attribute of the
+    field's name would be in `person`'s attributes."""
+    if not masked or not is_personal(str(contribution.get("field")), person):
+        return dict(contribution)
+    left, right = mask_value(contribution.get("left")), mask_value(contribution.get("right"))
+    return {**contribution, "left": left, "right": right}
+
+
+def mask_explanation(explanation: Any, person: Mapping[str, Any], masked: bool) -> Any:
+    """A stored match explanation (a list of field contributions, or a dict holding them) masked."""
+    if isinstance(explanation, dict):
+        parts = explanation.get("contributions") or []
+        return {**explanation, "contributions": mask_explanation(parts, person, masked)}
+    return [mask_contribution(c, person, masked) if isinstance(c, dict) else c for c in explanation or []]

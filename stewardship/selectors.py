@@ -21,7 +21,7 @@ from mdm.models import AuditEntry, GoldenRecord, QuarantinedRecord, SourceRecord
 from mdm.schemas import SCHEMAS
 from mdm.survivorship import display_name as survived_name
 
-from .masking import display_name, is_personal, mask_attributes, mask_value
+from .masking import display_name, is_personal, mask_attributes, mask_explanation, mask_value, person_of
 
 # Probability bands of the queue filter, best first: (name, lower bound inclusive, upper bound exclusive).
 BANDS: list[tuple[str, float, float]] = [("high", 0.9, 1.01), ("medium", 0.5, 0.9), ("low", 0.0, 0.5)]
@@ -234,9 +234,8 @@ def waterfall(
     person's name and national ID too)."""
     chart = Waterfall()
     running = 0.0
-    for c in contributions(explanation):
+    for c in contributions(mask_explanation(explanation, person, masked)):
         weight = float(c.get("weight") or 0.0)
-        personal = masked and is_personal(str(c.get("field")), person)
         chart.bars.append(
             WaterfallBar(
                 field=str(c.get("field", "?")),
@@ -244,8 +243,8 @@ def waterfall(
                 weight=round(weight, 2),
                 start=running,
                 end=running + weight,
-                left=mask_value(c.get("left")) if personal else c.get("left"),
-                right=mask_value(c.get("right")) if personal else c.get("right"),
+                left=c.get("left"),
+                right=c.get("right"),
             )
         )
         running += weight
@@ -300,12 +299,6 @@ def _card(record: SourceRecord, masked: bool) -> GoldenCard:
     )
 
 
-def _individual(*records: SourceRecord) -> Mapping[str, Any]:
-    """The attributes of the first individual among `records`, else of the first record."""
-    people = [r.attributes for r in records if r.attributes.get("party_type") == "individual"]
-    return people[0] if people else records[0].attributes
-
-
 def task_detail(task: ReviewTask, masked: bool) -> dict[str, Any]:
     """Everything the compare screen shows for one task."""
     left, right = task.left, task.right
@@ -313,8 +306,9 @@ def task_detail(task: ReviewTask, masked: bool) -> dict[str, Any]:
         "task": task,
         "band": band_of(task.probability),
         "rows": compare_fields(left.attributes, right.attributes, task.domain, masked),
-        # an individual on either side makes the compared names personal data
-        "chart": waterfall(task.explanation, thresholds(task.domain), masked, _individual(left, right)),
+        "chart": waterfall(
+            task.explanation, thresholds(task.domain), masked, person_of(left.attributes, right.attributes)
+        ),
         "left_card": _card(left, masked),
         "right_card": _card(right, masked),
     }

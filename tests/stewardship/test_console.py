@@ -70,7 +70,8 @@ def test_viewer_sees_masked_personal_data(review_data, personas, login):
 
 def test_viewer_sees_no_person_in_a_tasks_explanation(systems, personas, login):
     """The match explanation compares the two records' names and national IDs: for individuals these
-    are personal data, masked as the attribute rows are; a steward reads them."""
+    are personal data, masked on the compare screen and in the API as the attribute rows are; a steward
+    reads them."""
     people = [
         {"source_id": f"P{n}", "party_type": "individual", "name": "Jane Doe", "national_id": "AB123456C"}
         for n in (1, 2)
@@ -85,6 +86,9 @@ def test_viewer_sees_no_person_in_a_tasks_explanation(systems, personas, login):
     steward = login(personas["steward"]).get(reverse("stewardship:task", args=[task.pk])).content.decode()
     assert "Jane Doe" in steward and "AB123456C" in steward
     assert "Jane Doe" not in viewer and "AB123456C" not in viewer
+    api = login(personas["viewer"]).get("/api/v1/steward/tasks/").content.decode()
+    assert "AB123456C" not in api and "Jane Doe" not in api, "nor in the explanation the API returns"
+    assert "AB123456C" in login(personas["steward"]).get("/api/v1/steward/tasks/").content.decode()
 
 
 def test_viewer_is_refused_every_write(review_data, personas, login):
