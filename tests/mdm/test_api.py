@@ -172,6 +172,9 @@ def test_schema_and_docs_are_open():
     assert schema.status_code == 200
     paths = schema.json()["paths"]
     assert "/api/v1/xref/" in paths and "/api/v1/systems/{system}/{domain}/records/" in paths
+    scheme = schema.json()["components"]["securitySchemes"]["ApiKey"]
+    assert scheme == {**scheme, "type": "apiKey", "in": "header", "name": "X-Api-Key"}
+    assert {"ApiKey": []} in paths["/api/v1/xref/"]["get"]["security"]
     assert client.get("/api/docs/").status_code == 200
 
 
