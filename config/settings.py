@@ -143,6 +143,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # several models have a "status" of their own: the golden record's gets a readable component name
+    "ENUM_NAME_OVERRIDES": {"GoldenStatusEnum": "mdm.choices.GoldenStatus"},
 }
 
 # Resolution: how many records one batch task takes; ingest hands records to matching in chunks of this.

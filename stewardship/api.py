@@ -10,7 +10,7 @@ from typing import Any
 
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from matching.models import ReviewTask
 from mdm.api.errors import ApiError
-from mdm.api.serializers import GoldenRecordSerializer
+from mdm.api.serializers import GoldenRecordSerializer, RecordOutcomeSerializer
 from mdm.models import GoldenRecord
 
 from . import selectors, services
@@ -156,7 +156,10 @@ class BulkBody(serializers.Serializer):
 class TaskBulkAccept(StewardView):
     """Merge the clearest open tasks (probability at or above the bulk bar)."""
 
-    @extend_schema(request=BulkBody)
+    @extend_schema(
+        request=BulkBody,
+        responses={200: inline_serializer("BulkAccepted", {"merged": serializers.IntegerField()})},
+    )
     def post(self, request: Request) -> Response:
         body = BulkBody(data=request.data)
         body.is_valid(raise_exception=True)
@@ -261,7 +264,7 @@ class ReplayBody(serializers.Serializer):
 class QuarantineReplay(StewardView):
     """Replay a quarantined record, as received or with a corrected payload."""
 
-    @extend_schema(request=ReplayBody)
+    @extend_schema(request=ReplayBody, responses={200: RecordOutcomeSerializer})
     def post(self, request: Request, pk: int) -> Response:
         body = ReplayBody(data=request.data)
         body.is_valid(raise_exception=True)
@@ -276,7 +279,14 @@ class QuarantineReplay(StewardView):
 class DeliveryReplay(StewardView):
     """Put a dead outbound delivery back in line."""
 
-    @extend_schema(request=None)
+    @extend_schema(
+        request=None,
+        responses={
+            200: inline_serializer(
+                "DeliveriesReplayed", {"replayed": serializers.ListField(child=serializers.IntegerField())}
+            )
+        },
+    )
     def post(self, request: Request, pk: int) -> Response:
         replayed = self.run(lambda: services.delivery_replay(delivery_id=pk, user=request.user))
         return Response({"replayed": replayed})
