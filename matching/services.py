@@ -645,7 +645,14 @@ def _prepare_batch(run: MatchRun) -> int:
 
     A model fitted from the records alone (unless EM, which fits on the candidate pairs, is asked
     for) is fitted by ``fit_batch_model`` on another worker while this one finds the pairs.
+
+    Delivered again (its worker process died), a run prepared before is not prepared again: the
+    number of its shards is returned, and their tasks, enqueued again, do only what is left. Shards
+    that a lost delivery stored before the run recorded them are replaced.
     """
+    if run.stats.get("prepared_at"):
+        return run.shards.count()
+    run.shards.all().delete()
     domain = run.domain
     # Before the collector pauses (normalisers raise and catch exceptions, whose tracebacks form
     # cycles), and streamed: a first batch run computes every record's features, and a million model

@@ -4,10 +4,13 @@ incremental tasks, and a batch run whose shards spread over the worker's process
 from __future__ import annotations
 
 import io
+import os
+import signal
 import time
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 
 from matching.models import FeatureChunk, GoldenChunk, MatchRun, MatchShard
 from matching.tasks import resolve_records
@@ -110,3 +113,39 @@ def test_a_batch_run_scores_its_shards_on_the_workers_and_settles_once(sharding_
     _assert_one_golden_record_per_company(pairs)
     assert not MatchShard.objects.exists() and not GoldenChunk.objects.exists()
     assert not FeatureChunk.objects.exists() and not SourceRecord.objects.filter(features={}).exists()
+
+
+def test_a_batch_task_whose_worker_process_dies_is_run_again_by_another(celery_worker):
+    """A worker process killed in the middle of a batch run's task (as the kernel kills one out of
+    memory) gives the task back to the queue; another process runs it and the run finishes. The test
+    holds the run's row locked so that the task is still running when its process is killed."""
+    from config.celery import app
+    from matching import services
+    from matching.tasks import resolve_domain
+
+    pairs = _company_pairs()
+    run = services.start_batch("customer")
+    with transaction.atomic():
+        MatchRun.objects.select_for_update().get(pk=run.pk)
+        resolve_domain.delay(run.pk)
+        pid = _busy_process(app, celery_worker, "matching.tasks.resolve_domain")
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 120
+    while MatchRun.objects.get(pk=run.pk).status == MatchRun.Status.RUNNING and time.monotonic() < deadline:
+        time.sleep(0.5)
+    run.refresh_from_db()
+    assert run.status == MatchRun.Status.DONE, (run.status, run.error)
+    _assert_one_golden_record_per_company(pairs)
+
+
+def _busy_process(app, broker: str, task_name: str, timeout: float = 60) -> int:
+    """The process ID of the worker process running a task of this name."""
+    deadline = time.monotonic() + timeout
+    with app.connection_for_write(broker) as conn:
+        while time.monotonic() < deadline:
+            for tasks in (app.control.inspect(timeout=1.0, connection=conn).active() or {}).values():
+                for task in tasks:
+                    if task["name"] == task_name and task.get("worker_pid"):
+                        return task["worker_pid"]
+            time.sleep(0.2)
+    raise AssertionError(f"no worker process took {task_name}")
