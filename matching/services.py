@@ -78,6 +78,7 @@ FEATURE_CHUNK = 2000
 LAST_ID = 2**63 - 1
 GOLDEN_WRITES = 2000  # new golden records written per transaction
 FIT_POLL = 0.2  # seconds between looks at whether a run's model, fitted beside, is there
+PREPARING = "preparing"  # the claim on a run's fit of the worker that prepares the run
 
 
 def features_for(system: str, domain: str, attributes: dict[str, Any]) -> dict[str, Any]:
@@ -673,7 +674,7 @@ def _prepare_batch(run: MatchRun) -> int:
         if beside:
             from .tasks import fit_batch_model  # the tasks module imports this one
 
-            fit_batch_model.delay(run.pk)
+            fit_batch_model.delay(run.pk)  # the task's ID is its claim
         with _timed(steps, "reading"):
             records = held_features(domain)
         if fit:
@@ -701,24 +702,26 @@ def _prepare_batch(run: MatchRun) -> int:
         return shards
 
 
-def fit_batch_model(run_id: int) -> None:
+def fit_batch_model(run_id: int, claimant: str) -> None:
     """Fit a batch run's model from its domain's records, beside the worker that finds the run's
-    candidate pairs. A fit already begun (by that worker, or by this task delivered before) is not
-    begun again."""
+    candidate pairs. A fit begun by that worker, or by another delivery of this task, is not begun
+    again; `claimant` (the task's ID) is this delivery's: delivered again because the process that
+    began the fit died, it begins it anew."""
     with _failing(run_id):
         run = _running(run_id)
-        if run is not None and _claim_fit(run_id):
+        if run is not None and _claim_fit(run_id, claimant):
             with gc_paused():
                 _fit_run_model(run, held_features(run.domain))
 
 
-def _claim_fit(run_id: int) -> bool:
-    """True for the one caller that begins fitting the run's model."""
+def _claim_fit(run_id: int, claimant: str) -> bool:
+    """True for the one caller that begins fitting the run's model, and for its own task delivered
+    again: a task is delivered again only when the process running it died."""
     with transaction.atomic():
         run = _runs().select_for_update().get(pk=run_id)
-        if run.stats.get("fitting"):
+        if run.stats.get("fitting") not in (None, claimant):
             return False
-        run.stats = {**run.stats, "fitting": True}
+        run.stats = {**run.stats, "fitting": claimant}
         run.save(update_fields=["stats"])
         return True
 
@@ -745,7 +748,7 @@ def _fit_run_model(run: MatchRun, records: dict[int, dict[str, Any]]) -> None:
 def _fitted_beside(run: MatchRun, records: dict[int, dict[str, Any]]) -> dict[str, Any]:
     """Wait for the run's model fitted beside, or fit it here if no worker has begun; what the fit
     recorded in the run's statistics."""
-    if _claim_fit(run.pk):
+    if _claim_fit(run.pk, PREPARING):
         _fit_run_model(run, records)
     waited = 0.0
     while "model_fitted_at" not in (fresh := _runs().get(pk=run.pk)).stats:

@@ -1,6 +1,6 @@
 """Celery doors onto the matching services."""
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from . import services
 
@@ -36,10 +36,10 @@ def prepare_batch_run(run_id: int) -> None:
     services.run_batch(run_id)
 
 
-@shared_task(acks_late=True)
-def fit_batch_model(run_id: int) -> None:
+@shared_task(acks_late=True, bind=True)
+def fit_batch_model(self: Task, run_id: int) -> None:
     """Fit a batch run's model while another worker finds its candidate pairs."""
-    services.fit_batch_model(run_id)
+    services.fit_batch_model(run_id, claimant=self.request.id)
 
 
 @shared_task(acks_late=True)

@@ -48,7 +48,8 @@ def test_a_fit_no_worker_took_is_done_by_the_preparing_worker(
     run.refresh_from_db()
     assert run.scoring["model"]["fitted_records"] == 7 and run.stats["model_seconds"] > 0
     fitted = dict(run.stats)
-    services.fit_batch_model(run.pk)  # the queued task, delivered at last: the fit is not begun again
+    # the queued task, delivered at last: the fit is not begun again
+    services.fit_batch_model(run.pk, claimant="queued-task")
     run.refresh_from_db()
     assert run.stats == fitted
     for index in range(shards):

@@ -730,9 +730,24 @@ def test_a_run_whose_model_fit_was_begun_elsewhere_and_never_ends_fails(
     settings.MDM_BATCH_FIT_WAIT = 0.05
     _small_estate(crm, erp, billing)
     run = services.start_batch("customer")
-    assert services._claim_fit(run.pk), "as a worker that began the fit and was lost"
+    assert services._claim_fit(run.pk, "lost-task"), "as a worker that began the fit and was lost"
     with pytest.raises(RuntimeError, match="not fitted within"):
         services.run_batch(run.pk)
     run.refresh_from_db()
     assert run.status == MatchRun.Status.FAILED and "not fitted within" in run.error
-    assert not services._claim_fit(run.pk), "the fit is claimed once"
+    assert not services._claim_fit(run.pk, "another-task"), "the fit is claimed once"
+
+
+def test_a_fit_task_delivered_again_after_its_process_died_fits_anew(crm, erp, billing, monkeypatch):
+    """A fit task is delivered again only when the process running it died: the same task (its ID)
+    takes its own claim over and fits; any other task leaves a claimed fit alone."""
+    monkeypatch.setattr(services, "MIN_RECORDS_TO_FIT", 1)
+    _small_estate(crm, erp, billing)
+    run = services.start_batch("customer")
+    assert services._claim_fit(run.pk, "task-1"), "began the fit, then its process died"
+    services.fit_batch_model(run.pk, claimant="task-2")
+    run.refresh_from_db()
+    assert "model_fitted_at" not in run.stats, "another task does not begin a claimed fit"
+    services.fit_batch_model(run.pk, claimant="task-1")
+    run.refresh_from_db()
+    assert run.stats["model_fitted_at"] and run.scoring["model"]["fitted_records"] == 7
