@@ -597,7 +597,8 @@ def run_batch(run_id: int) -> MatchRun:
     from .tasks import score_shard  # the tasks module imports this one
 
     with _failing(run_id):
-        shards = _prepare_batch(MatchRun.objects.get(pk=run_id))
+        run = _running(run_id)  # delivered again after the run ended: nothing to prepare
+        shards = _prepare_batch(run) if run is not None else 0
     for index in range(shards):
         score_shard.delay(run_id, index)
     return MatchRun.objects.get(pk=run_id)

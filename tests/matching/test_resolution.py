@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from matching import services
-from matching.models import BlockingKey, Judgement, MatchRun, ReviewTask, Verdict
+from matching.models import BlockingKey, Judgement, MatchRun, MatchShard, ReviewTask, Verdict
 from matching.stored_features import features_of, held_features
 from mdm import golden as golden_service
 from mdm.choices import GoldenStatus
@@ -736,6 +736,23 @@ def test_a_run_whose_model_fit_was_begun_elsewhere_and_never_ends_fails(
     run.refresh_from_db()
     assert run.status == MatchRun.Status.FAILED and "not fitted within" in run.error
     assert not services._claim_fit(run.pk, "another-task"), "the fit is claimed once"
+
+
+def test_a_preparing_task_delivered_again_prepares_a_run_once(crm, erp, billing):
+    """Delivered again while its run is prepared, the preparing returns the shards stored; delivered
+    after the run ended, it does nothing."""
+    _small_estate(crm, erp, billing)
+    run = services.start_batch("customer")
+    shards = services._prepare_batch(run)
+    run.refresh_from_db()
+    prepared = dict(run.stats)
+    assert services._prepare_batch(run) == shards and MatchShard.objects.filter(run=run).count() == shards
+    run.refresh_from_db()
+    assert run.stats == prepared, "not prepared again"
+    done = batch()
+    again = services.run_batch(done.pk)
+    assert again.status == MatchRun.Status.DONE and again.stats == done.stats
+    assert not MatchShard.objects.filter(run=done).exists()
 
 
 def test_a_fit_task_delivered_again_after_its_process_died_fits_anew(crm, erp, billing, monkeypatch):
