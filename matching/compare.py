@@ -17,6 +17,7 @@ from typing import Any
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
+from matching import normalize as nz
 from matching.settings import FieldSpec
 
 Feats = dict[str, Any]
@@ -177,10 +178,14 @@ def given_name(a: Feats, b: Feats, spec: FieldSpec) -> Result:
         return "missing", x, y
     if x == y:
         return "exact", x, y
+    fx, fy = x.split()[0], y.split()[0]
     if set(a.get("given_forms") or ()) & set(b.get("given_forms") or ()):
         return "nickname", x, y
+    # "maggie" has six canonical names, too many to be its forms, yet it is Margaret's nickname: were it
+    # not found, the two given names would be a conflict
+    if nz.nickname_of(fx, fy) or nz.nickname_of(fy, fx):
+        return "nickname", x, y
     # an initial agrees with the full name
-    fx, fy = x.split()[0], y.split()[0]
     if (len(fx) == 1 or len(fy) == 1) and fx[0] == fy[0]:
         return "fuzzy", x, y
     if JaroWinkler.similarity(x, y) >= spec.thresholds.get("fuzzy", 0.85):

@@ -713,6 +713,16 @@ def _nicknamer():
 
 
 @lru_cache(maxsize=50_000)
+def nickname_of(nickname: str, given: str) -> bool:
+    """Is `nickname` a nickname of `given` ("rick" of "richard")? Asked of one name and another, not
+    capped as ``given_name_forms`` is: a nickname of many names is still a nickname of each."""
+    try:
+        return given in _nicknamer().canonicals_of(nickname)
+    except Exception:
+        return False
+
+
+@lru_cache(maxsize=50_000)
 def given_name_forms(given: str) -> tuple[str, ...]:
     """The given name and its canonical forms (``bill`` → ``bill``, ``william``)."""
     first = given.split()[0] if given else ""

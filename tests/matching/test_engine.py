@@ -134,6 +134,18 @@ def test_a_person_is_found_across_systems_and_a_household_stays_apart(settings):
     assert cluster_of[5] != cluster_of[1], "a namesake: another address and date of birth"
 
 
+def test_a_nickname_of_many_names_is_no_conflict_with_each(model):
+    """ "Maggie" has too many canonical names to be compared by its forms, but it is Margaret's nickname:
+    not two people, as a different given name would make them."""
+    person = {"party_type": "individual", "family_name": "Keudel"}
+    maggie, margaret = (features("customer", {**person, "given_name": g}) for g in ("Maggie", "Margaret"))
+    assert model.score(maggie, margaret).level("given_name") == "nickname"
+    assert (
+        model.score(maggie, features("customer", {**person, "given_name": "Anna"})).level("given_name")
+        == "else"
+    )
+
+
 class _W:
     """A pair score without a prior: its evidence is its weight."""
 
