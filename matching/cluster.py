@@ -135,7 +135,9 @@ def cluster(
     With ``ambiguity_margin``, a cluster (the smaller side of an edge) that also links, nearly as
     strongly, to a third cluster that cannot merge with the other side is not merged: which one it
     belongs to is a steward's call (a support record naming only a namesake's name and domain).
-    Records in ``ambiguous`` (judged so up front, independently of the order) are never auto-linked.
+    A link in hard conflict is no such alternative: the two may never be one cluster (a household
+    member sharing the landline). Records in ``ambiguous`` (judged so up front, independently of the
+    order) are never auto-linked.
     An edge whose two records ``identified`` as one party (they share an identifier) is not held back
     so: what else the smaller side resembles does not make that pair doubtful.
     """
@@ -146,6 +148,8 @@ def cluster(
     for a, b, w in edges:
         if w < upper:
             break
+        if is_conflict(a, b, pair_score(a, b)):
+            continue  # two records that may never be one cluster: neither is a home the other could take
         adjacency.setdefault(a, []).append((b, w))
         adjacency.setdefault(b, []).append((a, w))
     cannot = {pair_key(a, b) for a, b in cannot_link}

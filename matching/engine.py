@@ -10,11 +10,11 @@ record (strongest first); a pair below the link threshold is only asked about if
 become one (``check_merge``), since otherwise the other members already answer "no".
 
 Ambiguity: a *sparse* record (no tax ID, phone, address or person identifiers — a support ticket's
-name, domain and country) whose strong links include two records that are incompatible with each
-other (namesakes) cannot be told apart from data; it is never auto-linked and goes to review — unless it
-is drawn equally (within ``TIE_MARGIN``) to both, when the data favour neither and it stays apart
-without a review. The test is made per record from its links, so batch and incremental apply it the
-same way (whatever records are held at the time).
+name, domain and country) whose strong links (those not in hard conflict) include two records that
+are incompatible with each other (namesakes) cannot be told apart from data; it is never auto-linked
+and goes to review — unless it is drawn equally (within ``TIE_MARGIN``) to both, when the data favour
+neither and it stays apart without a review. The test is made per record from its links, so batch
+and incremental apply it the same way (whatever records are held at the time).
 
 Incremental: the hub (``matching.services._resolve_chunk``) clusters a new record's neighbourhood
 with ``resolve_batch`` (the same rules, on the records it scores against, their golden records'
@@ -287,7 +287,7 @@ def settle_batch(
         scorer.cache = memo
     strong: dict[int, list[tuple[int, float]]] = {}
     for a, b, w in edges:
-        if w >= settings.upper_threshold:
+        if w >= settings.upper_threshold and not scorer.conflict(a, b, scorer.score(a, b)):
             strong.setdefault(a, []).append((b, w))
             strong.setdefault(b, []).append((a, w))
     ambiguous, undecidable = set(), set()

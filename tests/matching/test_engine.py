@@ -134,6 +134,24 @@ def test_a_person_is_found_across_systems_and_a_household_stays_apart(settings):
     assert cluster_of[5] != cluster_of[1], "a namesake: another address and date of birth"
 
 
+def test_a_household_member_is_no_rival_home(settings):
+    """Nora's CRM record gives her name and the household's landline, her billing record her name,
+    date of birth and the household's address. Luna shares that landline and address: her records
+    link to Nora's as strongly as Nora's do to each other, but two given names make them two people,
+    so Luna's is no home Nora's record could take instead, and Nora's two records are one party."""
+    person = {"party_type": "individual", "country": "NL"}
+    landline, home = {"phone": "0180-677268"}, {"address_line1": "Vaartdreef 78", "postal_code": "2671BU"}
+    recs = {
+        1: {**person, **landline, "name": "van Dongen, Nora"},
+        2: {**person, **home, "name": "van Dongen, Nora", "birth_date": "1974-06-05",
+            "email": "nora_vandongen@orange.fr"},
+        3: {**person, **landline, **home, "name": "Luna van Dongen", "birth_date": "1965-04-06"},
+    }  # fmt: skip
+    result = resolve_batch(recs, settings, model=MatchModel.from_settings(settings))
+    assert sorted(result.clusters) == [[1, 2], [3]]
+    assert result.reviews == []
+
+
 def test_a_nickname_of_many_names_is_no_conflict_with_each(model):
     """ "Maggie" has too many canonical names to be compared by its forms, but it is Margaret's nickname:
     not two people, as a different given name would make them."""
