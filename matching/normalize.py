@@ -6,8 +6,11 @@ Each function takes a raw string (possibly empty or ``None``) and returns a cano
   commas and apostrophes *inside* tokens (so ``S.A.R.L.`` → ``sarl`` and ``Ridg,e`` → ``ridge``), turn
   other punctuation into spaces, ``&``/``+`` → ``and``, expand common abbreviations (Mfg, Intl, Svcs,
   Cons. …), then peel legal forms off the end with a multi-country table (``gmbh and co kg``, ``llc``,
-  ``bv``, ``sarl`` …) and, as a fallback, cleanco. The legal form is returned separately, mapped to a
-  canonical code and a *family* (the jurisdictions that use it) so that ``Inc`` and ``Corp`` agree
+  ``bv``, ``sarl``, spelled out as ``aktiengesellschaft`` or ``sociedad anonima``, ``a s``, ``sp z oo``,
+  ``sdn bhd`` …), and off the start where custom writes them first (``OOO``, ``Aktiebolaget``,
+  ``Kabushiki Kaisha``), and, as a fallback, cleanco (whose term list lacks most of the spelled-out,
+  Russian and Japanese forms, and every canonical code). The legal form is returned separately, mapped
+  to a canonical code and a *family* (the jurisdictions that use it) so that ``Inc`` and ``Corp`` agree
   while ``LLP`` and ``N.V.`` disagree. A leading ``The`` is dropped.
 * Web domains: registrable domain (tldextract with its bundled suffix list, never fetched) from a URL,
   bare host or e-mail address; free-mail and ISP domains identify nobody and give ``None``.
@@ -201,8 +204,87 @@ _LEGAL_FORMS: dict[str, str] = {
     "pc": "pc",
     "pllc": "llc",
     "ltda": "ltda",
+    # spelled out, as registers and contracts write them
+    "aktiengesellschaft": "ag",
+    "gesellschaft mit beschraenkter haftung": "gmbh",
+    "kommanditgesellschaft": "kg",
+    "offene handelsgesellschaft": "ohg",
+    "eingetragener verein": "ev",
+    "eingetragene genossenschaft": "eg",
+    "eg": "eg",
+    "gbr": "gbr",
+    "besloten vennootschap": "bv",
+    "naamloze vennootschap": "nv",
+    "bvba": "bv",  # the Belgian BVBA, a BV since 2019
+    "sprl": "srl",  # the Belgian SPRL, an SRL since 2019
+    "societe anonyme": "sa",
+    "sociedad anonima": "sa",
+    "sociedade anonima": "sa",
+    "sa de cv": "sa",  # Mexico: "de C.V." (variable capital) qualifies the S.A.
+    "sab de cv": "sa",
+    "sapi de cv": "sa",
+    "societe par actions simplifiee": "sas",
+    "societe a responsabilite limitee": "sarl",
+    "societa per azioni": "spa",
+    "societa a responsabilita limitata": "srl",
+    "sociedad limitada": "sl",
+    "s de rl de cv": "srl",
+    "s de rl": "srl",
+    "public limited company": "plc",
+    "limited liability company": "llc",
+    "limited liability partnership": "llp",
+    "limited partnership": "lp",
+    "pty limited": "pty",
+    "ltd sti": "ltd",
+    "limited sirketi": "ltd",
+    "a s": "as",  # A/S, Danish and Norwegian
+    "aktieselskab": "as",
+    "aksjeselskap": "as",
+    "allmennaksjeselskap": "as",
+    "aktiebolag": "ab",
+    "aktiebolaget": "ab",
+    "abp": "oy",  # the Swedish name of a Finnish Oyj
+    "osakeyhtio": "oy",
+    "julkinen osakeyhtio": "oy",
+    "kabushiki kaisha": "kk",
+    "kabushikikaisha": "kk",
+    "kabushiki gaisha": "kk",
+    "godo kaisha": "gk",
+    "ooo": "ooo",
+    "tov": "ooo",  # Ukrainian TOV, the Russian OOO
+    "jsc": "jsc",
+    "pjsc": "jsc",
+    "ojsc": "jsc",
+    "cjsc": "jsc",
+    "oao": "jsc",
+    "zao": "jsc",
+    "pao": "jsc",
+    "sp z oo": "sp_zoo",
+    "spolka z oo": "sp_zoo",
+    "spolka z ograniczona odpowiedzialnoscia": "sp_zoo",
+    "sro": "sro",
+    "s r o": "sro",
+    "spol s r o": "sro",
+    "spol sro": "sro",
+    "doo": "doo",
+    "d o o": "doo",
+    "kft": "kft",
+    "zrt": "zrt",
+    "nyrt": "nyrt",
+    "pte ltd": "pte",
+    "pte": "pte",
+    "sdn bhd": "bhd",
+    "bhd": "bhd",
+    "berhad": "bhd",
+    "tbk": "tbk",
+    "eireli": "eireli",
 }
 _MAX_FORM_TOKENS = max(len(k.split()) for k in _LEGAL_FORMS)
+# forms written before the name by custom ("OOO Romashka", "Aktiebolaget Volvo", "LLC Yandex")
+_LEADING_FORMS = {
+    k: v for k, v in _LEGAL_FORMS.items() if v in ("ooo", "jsc", "kk") or k in ("llc", "aktiebolaget")
+}
+_MAX_LEADING_TOKENS = max(len(k.split()) for k in _LEADING_FORMS)
 
 # families: legal forms used in the same jurisdictions; a subsidiary abroad carries another family
 LEGAL_FAMILY: dict[str, str] = {
@@ -246,7 +328,22 @@ LEGAL_FAMILY: dict[str, str] = {
     "aps": "dk",
     "oy": "fi",
     "kk": "jp",
+    "gk": "jp",
     "ltda": "br",
+    "eireli": "br",
+    "eg": "de",
+    "gbr": "de",
+    "ooo": "ru",
+    "jsc": "ru",
+    "sp_zoo": "pl",
+    "sro": "cz",
+    "doo": "balkans",
+    "kft": "hu",
+    "zrt": "hu",
+    "nyrt": "hu",
+    "pte": "sg",
+    "bhd": "my",
+    "tbk": "id",
 }
 
 # "and" in the languages whose legal forms we peel ("GmbH u. Co. KG", "Muller et Fils"), so that
@@ -261,7 +358,8 @@ def _expand(tokens: list[str]) -> list[str]:
 
 
 def split_legal_form(folded: str) -> tuple[str, str | None]:
-    """Peel legal-form token sequences off the end of a folded name; return (rest, canonical form)."""
+    """Peel legal-form token sequences off the end of a folded name, and a form written first off its
+    start; return (rest, canonical form)."""
     tokens = folded.split()
     form: str | None = None
     changed = True
@@ -275,11 +373,17 @@ def split_legal_form(folded: str) -> tuple[str, str | None]:
                 tokens = tokens[:-n]
                 changed = True
                 break
+    for n in range(min(_MAX_LEADING_TOKENS, len(tokens) - 1), 0, -1):
+        head = " ".join(tokens[:n])
+        if head in _LEADING_FORMS:
+            form = form or _LEADING_FORMS[head]
+            tokens = tokens[n:]
+            break
     return " ".join(tokens), form
 
 
 # spelled-out legal forms long enough that one typo (two in a long word) cannot make them another word
-_TYPO_FORMS = {w: form for w, form in _LEGAL_FORMS.items() if " " not in w and len(w) >= 5}
+_TYPO_FORMS = {w: form for w, form in _LEGAL_FORMS.items() if " " not in w and len(w) >= 7}
 
 
 def _misspelt_form(token: str) -> str | None:
@@ -305,7 +409,14 @@ def org_name(raw: str | None) -> tuple[str, str | None]:
         return "", None
     rest, form = split_legal_form(folded)
     *head, last = rest.split()
-    if form is None and head and (typo := _misspelt_form(last)):
+    if form and head and last == "and":
+        # the "&" of "Smith & Co. KG", or of a "GmbH & Co. KG" whose GmbH is misspelt, ends no name
+        *head, last = head
+        rest = " ".join([*head, last])
+        edits = 1 if len(last) < 5 else 2
+        if form == "kg" and head and OSA.distance(last, "gmbh", score_cutoff=edits) <= edits:
+            rest, form = " ".join(head), "gmbh_co_kg"
+    elif form is None and head and (typo := _misspelt_form(last)):
         rest, form = " ".join(head), typo
     if form is None:
         try:

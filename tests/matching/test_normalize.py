@@ -24,6 +24,25 @@ from matching import normalize as nz
         ("Lakeside Valley gLimited", "lakeside valley", "ltd"),
         ("Squid Ink", "squid ink", None),
         ("Star Limitless", "star limitless", None),
+        # legal forms of many countries, spelled out, abbreviated, or written first
+        ("Siemens Aktiengesellschaft", "siemens", "ag"),
+        ("Maersk A/S", "maersk", "as"),
+        ("Aktiebolaget Volvo", "volvo", "ab"),
+        ("OOO Romashka", "romashka", "ooo"),
+        ("Gazprom PJSC", "gazprom", "jsc"),
+        ("Kabushiki Kaisha Toshiba", "toshiba", "kk"),
+        ("Grupo Bimbo, S.A.B. de C.V.", "grupo bimbo", "sa"),
+        ("YPF Sociedad Anónima", "ypf", "sa"),
+        ("Vodafone Group Public Limited Company", "vodafone group", "plc"),
+        ("Orlen Sp. z o.o.", "orlen", "sp_zoo"),
+        ("Avast Software s.r.o.", "avast software", "sro"),
+        ("DBS Bank Pte. Ltd.", "dbs bank", "pte"),
+        ("Petronas Sdn Bhd", "petronas", "bhd"),
+        # a GmbH & Co. KG whose GmbH is misspelt; a name that merely resembles a short legal form
+        ("Beacon Logistics GmblH & Co KG", "beacon logistics", "gmbh_co_kg"),
+        ("Golden Supply GmH & Co KG", "golden supply", "gmbh_co_kg"),
+        ("Smith & Co. KG", "smith", "kg"),
+        ("Smith Bernad", "smith bernad", None),
     ],
 )
 def test_org_name(raw, name, form):
