@@ -445,60 +445,69 @@ def legal_family(form: str | None) -> str | None:
 # --------------------------------------------------------------------------------------------------
 # countries
 
+# what neither CLDR nor ISO 3166 spells: abbreviations, parts of the UK, older and informal names
 COUNTRY_ALIASES: dict[str, str] = {
     "usa": "US",
     "us": "US",
     "u s": "US",
     "u s a": "US",
-    "united states": "US",
     "united states of america": "US",
     "america": "US",
     "uk": "GB",
     "u k": "GB",
     "great britain": "GB",
+    "grande bretagne": "GB",
     "britain": "GB",
     "england": "GB",
     "scotland": "GB",
     "wales": "GB",
     "northern ireland": "GB",
-    "united kingdom": "GB",
-    "deutschland": "DE",
-    "germany": "DE",
     "bundesrepublik deutschland": "DE",
-    "nederland": "NL",
-    "the netherlands": "NL",
-    "netherlands": "NL",
+    "ger": "DE",
     "holland": "NL",
-    "frankrijk": "FR",
     "la france": "FR",
-    "espana": "ES",
-    "italia": "IT",
-    "schweiz": "CH",
-    "suisse": "CH",
-    "svizzera": "CH",
     "osterreich": "AT",
-    "oesterreich": "AT",
-    "belgie": "BE",
-    "belgique": "BE",
-    "sverige": "SE",
-    "norge": "NO",
-    "danmark": "DK",
-    "suomi": "FI",
-    "polska": "PL",
-    "brasil": "BR",
-    "mexico": "MX",
-    "south korea": "KR",
     "korea": "KR",
-    "russia": "RU",
+    "republic of korea": "KR",
     "czech republic": "CZ",
+    "turkey": "TR",
+    "ivory coast": "CI",
+    "macedonia": "MK",
+    "prc": "CN",
     "uae": "AE",
     "el": "GR",  # Greek VAT prefix
 }
 
+# Country names as systems in these languages write them, from CLDR (Babel): "Allemagne", "Alemania",
+# "Vereinigte Staaten", "Magyarország". Latin-script languages only: a name in another script would be
+# compared by its transliteration, which no one types.
+_NAME_LOCALES = (
+    "en", "de", "fr", "es", "it", "nl", "pt", "sv", "da", "nb", "fi", "is", "pl", "cs", "sk", "hu", "ro",
+    "tr", "hr", "sl", "et", "lv", "lt", "ga", "ca", "id", "ms",
+)  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    """Folded country name → alpha-2, over ``_NAME_LOCALES``; a name that two languages give to two
+    countries ("Kongo") is left out."""
+    from babel import Locale
+
+    known = {c.alpha_2 for c in pycountry.countries}
+    codes: dict[str, set[str]] = {}
+    for locale in _NAME_LOCALES:
+        for code, name in Locale.parse(locale).territories.items():
+            if code in known:
+                # "Türkei" is typed "Tuerkei" and "Turkei"
+                for key in {fold(name), fold(unidecode(name))}:
+                    codes.setdefault(key, set()).add(code)
+    return {key: next(iter(found)) for key, found in codes.items() if len(found) == 1}
+
 
 @lru_cache(maxsize=4096)
 def country(raw: str | None) -> str | None:
-    """ISO 3166 alpha-2 for any name, code or alias; None when unknown."""
+    """ISO 3166 alpha-2 for any name (in the languages of ``_NAME_LOCALES``), code or alias; None when
+    unknown."""
     key = fold(raw)
     if not key:
         return None
@@ -516,6 +525,8 @@ def country(raw: str | None) -> str | None:
                 return c.alpha_2
         except (KeyError, LookupError):
             pass
+    if key in _country_names():
+        return _country_names()[key]
     try:
         return pycountry.countries.lookup(str(raw).strip()).alpha_2
     except LookupError:

@@ -67,6 +67,16 @@ def test_org_name_and_or_ampersand_agree():
         ("Great Britain", "GB"),
         ("UK", "GB"),
         ("fra", "FR"),
+        # names in the languages records come in, with and without their accents
+        ("Allemagne", "DE"),
+        ("Vereinigte Staaten", "US"),
+        ("Países Bajos", "NL"),
+        ("Magyarország", "HU"),
+        ("Česko", "CZ"),
+        ("Turkei", "TR"),
+        ("Turkey", "TR"),
+        ("Éire", "IE"),
+        ("Kongo", None),  # the Republic of the Congo or the Democratic Republic, by language
         ("", None),
         ("Atlantis", None),
     ],
