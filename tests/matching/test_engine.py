@@ -152,6 +152,23 @@ def test_a_household_member_is_no_rival_home(settings):
     assert result.reviews == []
 
 
+def test_a_ticket_is_not_ambiguous_between_its_party_and_one_it_conflicts_with(settings):
+    """Luna writes in from the family's mailbox, which Nora's record also gives. The ticket's given name
+    makes Nora another person, so Luna's record is the only party it could be: linked, not a review."""
+    person = {"party_type": "individual", "country": "NL"}
+    home = {"address_line1": "Vaartdreef 78", "postal_code": "2671BU"}
+    mailbox = {"email": "fam.vandongen@gmail.com"}
+    recs = {
+        1: {**person, **home, **mailbox, "given_name": "Nora", "family_name": "van Dongen",
+            "birth_date": "1974-06-05"},
+        2: {**person, **home, "given_name": "Luna", "family_name": "van Dongen", "birth_date": "1965-04-06"},
+        3: {**person, **mailbox, "name": "Luna van Dongen"},
+    }  # fmt: skip
+    result = resolve_batch(recs, settings, model=MatchModel.from_settings(settings))
+    assert sorted(result.clusters) == [[1], [2, 3]]
+    assert result.reviews == []
+
+
 def test_a_nickname_of_many_names_is_no_conflict_with_each(model):
     """ "Maggie" has too many canonical names to be compared by its forms, but it is Margaret's nickname:
     not two people, as a different given name would make them."""
