@@ -751,10 +751,22 @@ STREET_ABBREVIATIONS: dict[str, str] = {
     "se": "southeast",
     "sw": "southwest",
     "r": "rue",
+    "rua": "rue",  # Portuguese, abbreviated R. as the French
     "ch": "chemin",
     "imp": "impasse",
     "pte": "porte",
     "pas": "passage",
+    "all": "allee",
+    "rte": "route",
+    "fbg": "faubourg",
+    "avenida": "avenue",
+    "avda": "avenue",
+    "c": "calle",  # "C/ Mayor"
+    "v": "via",
+    "vle": "viale",
+    "pzza": "piazza",
+    "cso": "corso",
+    "straat": "strasse",  # Dutch, abbreviated Str. as the German
 }
 
 
@@ -763,7 +775,9 @@ _GLUED_NUMBER = re.compile(r"([a-z]{3,})(\d)")
 
 @lru_cache(maxsize=200_000)
 def street(raw: str | None) -> str:
-    """Folded street line with abbreviations expanded; 'strasse' glued words split consistently."""
+    """Folded street line with abbreviations expanded (in the languages of the countries we know most
+    of: "Str." is a German Strasse or a Dutch straat, "R." a French rue or a Portuguese rua); the
+    street word glued to a name ("Hauptstrasse", "Kerkstraat") split off, as it is abbreviated."""
     # a house number glued to its street ("Hauptstr.5", "Poelitzallee55") is split off, as typed apart
     text = _GLUED_NUMBER.sub(r"\1 \2", fold(raw))
     if not text:
@@ -773,6 +787,8 @@ def street(raw: str | None) -> str:
     for t in tokens:
         if t.endswith("strasse") and len(t) > 7:
             out.extend([t[:-7], "strasse"])
+        elif t.endswith("straat") and len(t) > 6:
+            out.extend([t[:-6], "strasse"])
         elif t.endswith("str") and len(t) > 5 and not t.endswith("strasse"):
             out.extend([t[:-3], "strasse"])
         else:

@@ -129,6 +129,22 @@ def test_street_abbreviations():
     assert nz.street("5 Oak Rd.") == "5 oak road"
 
 
+@pytest.mark.parametrize(
+    ("short", "long"),
+    [
+        ("Kerkstr. 4", "Kerkstraat 4"),
+        ("C/ Mayor 3", "Calle Mayor 3"),
+        ("Avda. de la Constitución 5", "Avenida de la Constitución 5"),
+        ("R. Augusta 100", "Rua Augusta 100"),
+        ("12 all. des Tilleuls", "12 Allée des Tilleuls"),
+        ("P.zza Navona 1", "Piazza Navona 1"),
+        ("V.le Monza 2", "Viale Monza 2"),
+    ],
+)
+def test_street_abbreviations_of_many_languages(short, long):
+    assert nz.street(short) == nz.street(long)
+
+
 def test_persons():
     assert "william" in nz.given_name_forms("bill")
     assert nz.birth_date("1980-04-03") == "1980-04-03"
