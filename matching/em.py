@@ -6,9 +6,11 @@
   taken off each level's hits in proportion to ``m``: at the agreement levels of strong identifiers
   (tax ID, phone, full address) they are most of the hits, and counting them as non-matches would
   make an agreement look thousands of times more common by chance than it is. Levels left with too
-  few hits to estimate (< 5) keep the settings' prior. A field whose levels are reached under
-  different conditions (``FieldSpec.stages``: a country as given, or as inferred) has u and m
-  estimated within each condition.
+  few hits to estimate (< 5) keep the settings' prior, unless the sample rules it out: fewer than 5
+  hits bound u at 5 in the pairs compared (a postal code agreeing with nothing else of the address to
+  compare has a prior of 1e-3, and about 1e-4 in the labelled set's random pairs). A field whose
+  levels are reached under different conditions (``FieldSpec.stages``: a country as given, or as
+  inferred) has u and m estimated within each condition.
 * ``m`` (how often a level occurs between *matching* records) comes by default from the pairs of
   records that share an identifying value (``estimate_m``): a field's levels among the pairs that
   another identifier anchors. With ``em_iterations`` set, m and the share of matches among the
@@ -94,7 +96,8 @@ def estimate_u(
             u = {}
             for level in group:
                 hits = counts[level] - duplicates * model.m[spec.name].get(level, 0.0)
-                u[level] = hits / total if hits >= MIN_HITS else spec.prior_u.get(level, 1e-6)
+                prior = spec.prior_u.get(level, 1e-6)
+                u[level] = hits / total if hits >= MIN_HITS else min(prior, MIN_HITS / total)
             # a new table, not an edit: the model's level weights are cached per table
             model.u[spec.name] = {**model.u[spec.name], **_normalised(u)}
 

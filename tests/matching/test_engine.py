@@ -425,6 +425,22 @@ def test_u_does_not_depend_on_the_order_records_arrive_in(settings):
     assert fitted[0] == fitted[1]
 
 
+def test_u_of_a_level_too_rare_to_estimate_is_no_more_than_the_sample_allows(settings):
+    """Two records agreeing on a postal code or city with nothing else of the address to compare: 3
+    such pairs in 100,000 random ones are too few to estimate u, and the settings' prior (1e-3) is more
+    than the sample allows. u is at most what 5 hits would give; a prior below that stands."""
+    spec = settings.field("address")
+    column = settings.fields.index(spec)
+    levels = ["city"] * 3 + ["else"] * 99_997
+    gamma = np.array([[f.levels.index("missing") for f in settings.fields]] * len(levels), dtype=np.int8)
+    gamma[:, column] = [spec.levels.index(level) for level in levels]
+    model = MatchModel.from_settings(settings)
+    em.estimate_u(model, (), gamma=gamma)
+    assert spec.prior_u["city"] > 1e-4
+    assert model.u["address"]["city"] == pytest.approx(em.MIN_HITS / len(levels), rel=0.01)
+    assert model.u["address"]["full"] == pytest.approx(spec.prior_u["full"], rel=0.01)
+
+
 def test_u_of_a_staged_field_is_estimated_within_each_stage(settings):
     """A country is compared as given (exact / else) when both records give one, else as inferred
     (hint / hint_else). How often inferred countries agree by chance must not depend on how many
