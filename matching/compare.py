@@ -188,7 +188,7 @@ def given_name(a: Feats, b: Feats, spec: FieldSpec) -> Result:
     # an initial agrees with the full name
     if (len(fx) == 1 or len(fy) == 1) and fx[0] == fy[0]:
         return "fuzzy", x, y
-    if JaroWinkler.similarity(x, y) >= spec.thresholds.get("fuzzy", 0.85):
+    if JaroWinkler.similarity(x, y) >= spec.thresholds.get("fuzzy", 0.85) or nz.misspelt_nickname(fx, fy):
         return "fuzzy", x, y
     return "else", x, y
 

@@ -861,6 +861,30 @@ def nickname_of(nickname: str, given: str) -> bool:
 
 
 @lru_cache(maxsize=50_000)
+def name_and_nicknames(given: str) -> frozenset[str]:
+    """A given name, the full names it is a nickname of and its own nicknames (``tom`` → ``tom``,
+    ``thomas``; ``thomas`` → ``thomas``, ``tom``, ``tommy``, ``thom``)."""
+    try:
+        return frozenset({given, *_nicknamer().canonicals_of(given), *_nicknamer().nicknames_of(given)})
+    except Exception:
+        return frozenset({given})
+
+
+def misspelt_nickname(x: str, y: str) -> bool:
+    """Is one given name a typo of one of the other's nicknames or full names ("Tomym" of Tommy,
+    Thomas's nickname; "Crhistopher" of Christopher, Chris's full name)? One edit, in names of five
+    letters or more, and the typo no name the nickname list knows (Terry is no typo of Jerry). A typo
+    of the name itself is for a string similarity to find."""
+    for typo, name in ((x, y), (y, x)):
+        if len(typo) < 5 or len(name_and_nicknames(typo)) > 1:
+            continue  # a short name is one edit from too many others
+        forms = name_and_nicknames(name) - {name}
+        if any(len(form) >= 5 and OSA.distance(typo, form, score_cutoff=1) <= 1 for form in forms):
+            return True
+    return False
+
+
+@lru_cache(maxsize=50_000)
 def given_name_forms(given: str) -> tuple[str, ...]:
     """The given name and its canonical forms (``bill`` → ``bill``, ``william``)."""
     first = given.split()[0] if given else ""

@@ -199,7 +199,7 @@ def _customer() -> MatchSettings:
                 ["exact", "nickname", "fuzzy", "else", "missing"],
                 {"fuzzy": 0.85},
                 tf=True,
-                # two given names that are neither one name, a nickname, an initial nor a typo of it:
+                # two given names that are neither one name, a nickname, an initial nor a typo of one:
                 # two people, as in one household (one family name, address and landline)
                 conflict_levels=["else"],
                 prior_m={"exact": 0.85, "nickname": 0.06, "fuzzy": 0.05, "else": 0.04},

@@ -181,6 +181,26 @@ def test_a_nickname_of_many_names_is_no_conflict_with_each(model):
     )
 
 
+@pytest.mark.parametrize(
+    ("typed", "other", "level"),
+    [
+        ("Tomym", "Thomas", "fuzzy"),  # Tommy, misspelt
+        ("Crhistopher", "Chris", "fuzzy"),  # Christopher, misspelt
+        ("Pegyg", "Margaret", "fuzzy"),  # Peggy, misspelt
+        ("Terry", "Gerald", "else"),  # a name of its own, one letter from Jerry
+        ("Jill", "Bill", "else"),  # too short to tell a typo from another name
+    ],
+)
+def test_a_misspelt_nickname_is_no_conflict(model, typed, other, level):
+    """A typo in a nickname or a full name must not make one person two, as a different given name
+    does; a name of its own near a nickname still does."""
+    person = {"party_type": "individual", "family_name": "Escobar"}
+    a, b = (features("customer", {**person, "given_name": g}) for g in (typed, other))
+    score = model.score(a, b)
+    assert score.level("given_name") == level
+    assert bool(model.conflicts(score.levels())) is (level == "else")
+
+
 class _W:
     """A pair score without a prior: its evidence is its weight."""
 
