@@ -445,17 +445,22 @@ def test_u_does_not_depend_on_the_order_records_arrive_in(settings):
     assert fitted[0] == fitted[1]
 
 
+def _one_field_levels(settings: MatchSettings, name: str, levels: list[str]) -> np.ndarray:
+    """A level matrix of pairs that differ in one field only (every other field missing)."""
+    spec = settings.field(name)
+    gamma = np.array([[f.levels.index("missing") for f in settings.fields]] * len(levels), dtype=np.int8)
+    gamma[:, settings.fields.index(spec)] = [spec.levels.index(level) for level in levels]
+    return gamma
+
+
 def test_u_of_a_level_too_rare_to_estimate_is_no_more_than_the_sample_allows(settings):
     """Two records agreeing on a postal code or city with nothing else of the address to compare: 3
     such pairs in 100,000 random ones are too few to estimate u, and the settings' prior (1e-3) is more
     than the sample allows. u is at most what 5 hits would give; a prior below that stands."""
     spec = settings.field("address")
-    column = settings.fields.index(spec)
     levels = ["city"] * 3 + ["else"] * 99_997
-    gamma = np.array([[f.levels.index("missing") for f in settings.fields]] * len(levels), dtype=np.int8)
-    gamma[:, column] = [spec.levels.index(level) for level in levels]
     model = MatchModel.from_settings(settings)
-    em.estimate_u(model, (), gamma=gamma)
+    em.estimate_u(model, (), gamma=_one_field_levels(settings, "address", levels))
     assert spec.prior_u["city"] > 1e-4
     assert model.u["address"]["city"] == pytest.approx(em.MIN_HITS / len(levels), rel=0.01)
     assert model.u["address"]["full"] == pytest.approx(spec.prior_u["full"], rel=0.01)
@@ -466,14 +471,11 @@ def test_u_of_a_staged_field_is_estimated_within_each_stage(settings):
     (hint / hint_else). How often inferred countries agree by chance must not depend on how many
     records lack a given country: u is a distribution within each stage."""
     spec = settings.field("country")
-    column = settings.fields.index(spec)
 
     def fitted(hints: int) -> MatchModel:
         levels = ["exact"] * 2500 + ["else"] * 7500 + ["hint"] * (3 * hints) + ["hint_else"] * (7 * hints)
-        gamma = np.array([[f.levels.index("missing") for f in settings.fields]] * len(levels), dtype=np.int8)
-        gamma[:, column] = [spec.levels.index(level) for level in levels]
         model = MatchModel.from_settings(settings)
-        em.estimate_u(model, (), gamma=gamma)
+        em.estimate_u(model, (), gamma=_one_field_levels(settings, "country", levels))
         return model
 
     few, many = fitted(10), fitted(100)
@@ -508,10 +510,7 @@ def test_fitting_replaces_tables_so_scores_follow(settings):
 
 def test_em_fits_m_within_each_stage_and_leaves_an_unseen_stage_alone(settings):
     spec = settings.field("country")
-    column = settings.fields.index(spec)
-    levels = ["exact"] * 900 + ["else"] * 100
-    gamma = np.array([[f.levels.index("missing") for f in settings.fields]] * len(levels), dtype=np.int8)
-    gamma[:, column] = [spec.levels.index(level) for level in levels]
+    gamma = _one_field_levels(settings, "country", ["exact"] * 900 + ["else"] * 100)
     model = MatchModel.from_settings(settings)
     hint = {level: model.m["country"][level] for level in spec.stages[1]}
     em.expectation_maximisation(model, gamma, iterations=5, pseudo_count=1.0)
