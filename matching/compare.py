@@ -159,12 +159,15 @@ _COMPATIBLE_FORMS = {frozenset({"kg", "gmbh_co_kg"}), frozenset({"ag", "se"}), f
 
 def legal_form(a: Feats, b: Feats, spec: FieldSpec) -> Result:
     """Same legal form; compatible (``co`` is informal, KG vs GmbH & Co. KG); one letter off (a typo);
-    else a different legal form, which names a different legal entity (Acme Inc vs Acme LLC)."""
+    else a different legal form, which names a different legal entity (Acme Inc vs Acme LLC). A local
+    form that systems translate (OOO, K.K.) against an English one compares as missing."""
     fa, fb = a.get("legal_form"), b.get("legal_form")
     if not fa or not fb:
         return "missing", fa, fb
     if fa == fb:
         return "exact", fa, fb
+    if {fa, fb} & nz.TRANSLATED_FORMS and {fa, fb} & nz.ENGLISH_FORMS:
+        return "missing", fa, fb  # a form and, most likely, its translation
     if "co" in (fa, fb) or frozenset({fa, fb}) in _COMPATIBLE_FORMS:
         return "compatible", fa, fb
     if OSA.distance(fa, fb) <= 1:

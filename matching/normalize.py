@@ -8,8 +8,8 @@ Each function takes a raw string (possibly empty or ``None``) and returns a cano
   Cons. …), then peel legal forms off the end with a multi-country table (``gmbh and co kg``, ``llc``,
   ``bv``, ``sarl``, spelled out as ``aktiengesellschaft`` or ``sociedad anonima``, ``a s``, ``sp z oo``,
   ``sdn bhd`` …), and off the start where custom writes them first (``OOO``, ``Aktiebolaget``,
-  ``Kabushiki Kaisha``), and, as a fallback, cleanco (whose term list lacks most of the spelled-out,
-  Russian and Japanese forms, and every canonical code). The legal form is returned separately, mapped
+  ``Kabushiki Kaisha``), and, as a fallback, cleanco (whose term list lacks most of the spelled-out
+  and Japanese forms, and every canonical code). The legal form is returned separately, mapped
   to a canonical code and a *family* (the jurisdictions that use it) so that ``Inc`` and ``Corp`` agree
   while ``LLP`` and ``N.V.`` disagree. A leading ``The`` is dropped.
 * Web domains: registrable domain (tldextract with its bundled suffix list, never fetched) from a URL,
@@ -251,14 +251,11 @@ _LEGAL_FORMS: dict[str, str] = {
     "kabushiki gaisha": "kk",
     "godo kaisha": "gk",
     "ooo": "ooo",
-    "tov": "ooo",  # Ukrainian TOV, the Russian OOO
     "jsc": "jsc",
     "pjsc": "jsc",
     "ojsc": "jsc",
     "cjsc": "jsc",
     "oao": "jsc",
-    "zao": "jsc",
-    "pao": "jsc",
     "sp z oo": "sp_zoo",
     "spolka z oo": "sp_zoo",
     "spolka z ograniczona odpowiedzialnoscia": "sp_zoo",
@@ -280,9 +277,13 @@ _LEGAL_FORMS: dict[str, str] = {
     "eireli": "eireli",
 }
 _MAX_FORM_TOKENS = max(len(k.split()) for k in _LEGAL_FORMS)
-# forms written before the name by custom ("OOO Romashka", "Aktiebolaget Volvo", "LLC Yandex")
+# forms written before the name by custom ("OOO Romashka", "Aktiebolaget Volvo", "LLC Yandex"); not
+# those that are also words or initials at the start of a name (Pão, Zao, Tov, K.K. Birla), which the
+# table leaves out or keeps to the end
 _LEADING_FORMS = {
-    k: v for k, v in _LEGAL_FORMS.items() if v in ("ooo", "jsc", "kk") or k in ("llc", "aktiebolaget")
+    k: v
+    for k, v in _LEGAL_FORMS.items()
+    if v in ("ooo", "jsc") or k in ("llc", "aktiebolaget", "kabushiki kaisha", "kabushikikaisha")
 }
 _MAX_LEADING_TOKENS = max(len(k.split()) for k in _LEADING_FORMS)
 
@@ -346,6 +347,13 @@ LEGAL_FAMILY: dict[str, str] = {
     "tbk": "id",
 }
 
+# Local forms that systems kept in English give in translation ("OOO Romashka" is "Romashka LLC" there,
+# "Toshiba K.K." "Toshiba Corporation"): against an English form they say nothing either way.
+TRANSLATED_FORMS = frozenset(
+    {"ooo", "jsc", "sp_zoo", "sro", "doo", "kft", "zrt", "nyrt", "kk", "gk", "pte", "bhd", "tbk"}
+)
+ENGLISH_FORMS = frozenset({"llc", "ltd", "inc", "corp", "plc", "co", "pvt", "pty", "lp", "llp"})
+
 # "and" in the languages whose legal forms we peel ("GmbH u. Co. KG", "Muller et Fils"), so that
 # the "&" / "and" / "und" spellings of one name, and of its legal form, agree
 _CONJUNCTIONS = {"und": "and", "u": "and", "et": "and"}
@@ -382,8 +390,11 @@ def split_legal_form(folded: str) -> tuple[str, str | None]:
     return " ".join(tokens), form
 
 
-# spelled-out legal forms long enough that one typo (two in a long word) cannot make them another word
-_TYPO_FORMS = {w: form for w, form in _LEGAL_FORMS.items() if " " not in w and len(w) >= 7}
+# spelled-out legal forms long enough that one typo (two in a long word) cannot make them another word,
+# and GmbH, which no word is one letter from ("rGmbH", a letter of the name glued to it)
+_TYPO_FORMS = {
+    w: form for w, form in _LEGAL_FORMS.items() if " " not in w and (len(w) >= 7 or form == "gmbh")
+}
 
 
 def _misspelt_form(token: str) -> str | None:
@@ -413,8 +424,7 @@ def org_name(raw: str | None) -> tuple[str, str | None]:
         # the "&" of "Smith & Co. KG", or of a "GmbH & Co. KG" whose GmbH is misspelt, ends no name
         *head, last = head
         rest = " ".join([*head, last])
-        edits = 1 if len(last) < 5 else 2
-        if form == "kg" and head and OSA.distance(last, "gmbh", score_cutoff=edits) <= edits:
+        if form == "kg" and head and OSA.distance(last, "gmbh", score_cutoff=1) <= 1:
             rest, form = " ".join(head), "gmbh_co_kg"
     elif form is None and head and (typo := _misspelt_form(last)):
         rest, form = " ".join(head), typo
@@ -472,6 +482,9 @@ COUNTRY_ALIASES: dict[str, str] = {
     "czech republic": "CZ",
     "turkey": "TR",
     "ivory coast": "CI",
+    "eire": "IE",  # names of four letters are left out of the CLDR ones below
+    "irak": "IQ",
+    "kuba": "CU",
     "macedonia": "MK",
     "prc": "CN",
     "uae": "AE",
@@ -498,9 +511,11 @@ def _country_names() -> dict[str, str]:
     for locale in _NAME_LOCALES:
         for code, name in Locale.parse(locale).territories.items():
             if code in known:
-                # "Türkei" is typed "Tuerkei" and "Turkei"
+                # "Türkei" is typed "Tuerkei" and "Turkei"; a name as short as "Man" or "Oma" is
+                # another word in other languages
                 for key in {fold(name), fold(unidecode(name))}:
-                    codes.setdefault(key, set()).add(code)
+                    if len(key) >= 5:
+                        codes.setdefault(key, set()).add(code)
     return {key: next(iter(found)) for key, found in codes.items() if len(found) == 1}
 
 
@@ -527,10 +542,11 @@ def country(raw: str | None) -> str | None:
             pass
     if key in _country_names():
         return _country_names()[key]
-    try:
-        return pycountry.countries.lookup(str(raw).strip()).alpha_2
-    except LookupError:
-        pass
+    for name in (str(raw).strip(), key):
+        try:
+            return pycountry.countries.lookup(name).alpha_2
+        except LookupError:
+            pass
     if key.startswith("the "):
         return country(key[4:])
     return None
@@ -761,8 +777,6 @@ STREET_ABBREVIATIONS: dict[str, str] = {
     "fbg": "faubourg",
     "avenida": "avenue",
     "avda": "avenue",
-    "c": "calle",  # "C/ Mayor"
-    "v": "via",
     "vle": "viale",
     "pzza": "piazza",
     "cso": "corso",
@@ -862,24 +876,32 @@ def nickname_of(nickname: str, given: str) -> bool:
 
 @lru_cache(maxsize=50_000)
 def name_and_nicknames(given: str) -> frozenset[str]:
-    """A given name, the full names it is a nickname of and its own nicknames (``tom`` → ``tom``,
-    ``thomas``; ``thomas`` → ``thomas``, ``tom``, ``tommy``, ``thom``)."""
+    """A given name, the full names it is a nickname of and its own nicknames (``thomas`` →
+    ``thomas``, ``tom``, ``tommy``, ``thom``)."""
     try:
         return frozenset({given, *_nicknamer().canonicals_of(given), *_nicknamer().nicknames_of(given)})
     except Exception:
         return frozenset({given})
 
 
+def _swapped(x: str, y: str) -> bool:
+    """Is `x` `y` with two neighbouring letters swapped ("tomym", "tommy")?"""
+    if len(x) != len(y) or x == y:
+        return False
+    diff = [i for i, (a, b) in enumerate(zip(x, y, strict=True)) if a != b]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and x[diff[0]] == y[diff[1]] and x[diff[1]] == y[diff[0]]
+
+
 def misspelt_nickname(x: str, y: str) -> bool:
     """Is one given name a typo of one of the other's nicknames or full names ("Tomym" of Tommy,
-    Thomas's nickname; "Crhistopher" of Christopher, Chris's full name)? One edit, in names of five
-    letters or more, and the typo no name the nickname list knows (Terry is no typo of Jerry). A typo
-    of the name itself is for a string similarity to find."""
+    Thomas's nickname; "Crhistopher" of Christopher, Chris's full name)? Only two neighbouring letters
+    swapped, the typing slip that least often makes another name: one letter changed, added or dropped
+    turns Harry into Barry and Doris into Boris. A typo of the name itself is for a string similarity to
+    find."""
     for typo, name in ((x, y), (y, x)):
-        if len(typo) < 5 or len(name_and_nicknames(typo)) > 1:
-            continue  # a short name is one edit from too many others
-        forms = name_and_nicknames(name) - {name}
-        if any(len(form) >= 5 and OSA.distance(typo, form, score_cutoff=1) <= 1 for form in forms):
+        if len(name_and_nicknames(typo)) > 1:
+            continue  # a name the nickname list knows is no typo
+        if any(_swapped(typo, form) for form in name_and_nicknames(name) - {name}):
             return True
     return False
 

@@ -188,7 +188,8 @@ def test_a_nickname_of_many_names_is_no_conflict_with_each(model):
         ("Crhistopher", "Chris", "fuzzy"),  # Christopher, misspelt
         ("Pegyg", "Margaret", "fuzzy"),  # Peggy, misspelt
         ("Terry", "Gerald", "else"),  # a name of its own, one letter from Jerry
-        ("Jill", "Bill", "else"),  # too short to tell a typo from another name
+        ("Barry", "Harold", "else"),  # one letter from Harry, yet another name
+        ("Boris", "Dora", "else"),  # one letter from Doris
     ],
 )
 def test_a_misspelt_nickname_is_no_conflict(model, typed, other, level):
@@ -198,6 +199,24 @@ def test_a_misspelt_nickname_is_no_conflict(model, typed, other, level):
     a, b = (features("customer", {**person, "given_name": g}) for g in (typed, other))
     score = model.score(a, b)
     assert score.level("given_name") == level
+    assert bool(model.conflicts(score.levels())) is (level == "else")
+
+
+@pytest.mark.parametrize(
+    ("local", "english", "level"),
+    [
+        ("OOO Yandex", "Yandex LLC", "missing"),
+        ("DBS Bank Pte. Ltd.", "DBS Bank Ltd", "missing"),
+        ("Toshiba Kabushiki Kaisha", "Toshiba Corporation", "missing"),
+        ("Summit Media GmbH", "Summit Media Inc", "else"),  # a subsidiary abroad keeps its GmbH
+        ("Gazprom PJSC", "Gazprom OOO", "else"),
+    ],
+)
+def test_a_legal_form_and_its_translation_are_no_conflict(model, local, english, level):
+    """Systems kept in English write a Russian OOO as an LLC, a Japanese K.K. as a Corporation: the two
+    say nothing either way. Two forms that are no translation of each other name two legal entities."""
+    score = model.score(org(name=local), org(name=english))
+    assert score.level("legal_form") == level
     assert bool(model.conflicts(score.levels())) is (level == "else")
 
 
