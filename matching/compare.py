@@ -186,7 +186,7 @@ def given_name(a: Feats, b: Feats, spec: FieldSpec) -> Result:
         return "nickname", x, y
     # "maggie" has six canonical names, too many to be its forms, yet it is Margaret's nickname: were it
     # not found, the two given names would be a conflict
-    if nz.nickname_of(fx, fy) or nz.nickname_of(fy, fx):
+    if fy in nz.name_and_nicknames(fx):
         return "nickname", x, y
     # an initial agrees with the full name
     if (len(fx) == 1 or len(fy) == 1) and fx[0] == fy[0]:

@@ -540,8 +540,8 @@ def country(raw: str | None) -> str | None:
                 return c.alpha_2
         except (KeyError, LookupError):
             pass
-    if key in _country_names():
-        return _country_names()[key]
+    if code := _country_names().get(key):
+        return code
     for name in (str(raw).strip(), key):
         try:
             return pycountry.countries.lookup(name).alpha_2
@@ -865,19 +865,10 @@ def _nicknamer():
 
 
 @lru_cache(maxsize=50_000)
-def nickname_of(nickname: str, given: str) -> bool:
-    """Is `nickname` a nickname of `given` ("rick" of "richard")? Asked of one name and another, not
-    capped as ``given_name_forms`` is: a nickname of many names is still a nickname of each."""
-    try:
-        return given in _nicknamer().canonicals_of(nickname)
-    except Exception:
-        return False
-
-
-@lru_cache(maxsize=50_000)
 def name_and_nicknames(given: str) -> frozenset[str]:
     """A given name, the full names it is a nickname of and its own nicknames (``thomas`` →
-    ``thomas``, ``tom``, ``tommy``, ``thom``)."""
+    ``thomas``, ``tom``, ``tommy``, ``thom``). Not capped as ``given_name_forms`` is: a nickname of
+    many names ("rick" of eleven) is still a nickname of each."""
     try:
         return frozenset({given, *_nicknamer().canonicals_of(given), *_nicknamer().nicknames_of(given)})
     except Exception:
