@@ -28,7 +28,8 @@ _FAMILY_COUNTRY = {"us": "US", "gb": "GB", "de": "DE", "nl": "NL", "fr": "FR", "
 
 def _s(attrs: Mapping[str, Any], key: str) -> str:
     value = attrs.get(key)
-    return "" if value is None else str(value).strip()
+    text = "" if value is None else str(value).strip()
+    return "" if nz.is_placeholder(text) else text
 
 
 def _phone_region(e164: str | None) -> str | None:

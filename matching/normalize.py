@@ -1,6 +1,8 @@
 """Normalisers: turn the many spellings of one value into one comparable form.
 
 Each function takes a raw string (possibly empty or ``None``) and returns a canonical value or ``None``.
+A placeholder ("N/A", "n.a.", "unknown", "-") is no value (``is_placeholder``; features and ingest
+treat it as blank).
 
 * Organisation names: transliterate (ü→ue, ß→ss, then ASCII via Unidecode), lower-case, drop dots,
   commas and apostrophes *inside* tokens (so ``S.A.R.L.`` → ``sarl`` and ``Ridg,e`` → ``ridge``), turn
@@ -13,12 +15,14 @@ Each function takes a raw string (possibly empty or ``None``) and returns a cano
   to a canonical code and a *family* (the jurisdictions that use it) so that ``Inc`` and ``Corp`` agree
   while ``LLP`` and ``N.V.`` disagree. A leading ``The`` is dropped.
 * Web domains: registrable domain (tldextract with its bundled suffix list, never fetched) from a URL,
-  bare host or e-mail address; free-mail and ISP domains identify nobody and give ``None``.
+  bare host or e-mail address (the first of a list, or of ``Name <address>``), internationalised
+  names in their ASCII (IDNA) form; free-mail and ISP domains identify nobody and give ``None``.
 * Phones: digits only (a trailing ``x123``/``ext 123`` extension is dropped, stray letters are
   typos), parsed with phonenumbers in the record's country into E.164; unparseable numbers fall
   back to their digits so that they still compare.
 * Tax IDs: compacted and validated with python-stdnum (EU VAT in any member state, US EIN, …);
-  a bare national number gains its country prefix when the country is known.
+  a bare national number gains its country prefix when the country is known; labels around the
+  number ("VAT No:", "USt-IdNr.", "EIN", a Swiss "MWST") are dropped.
 * Countries: any name, alpha-2/alpha-3 code or common alias (USA, U.S., Deutschland, Nederland,
   Great Britain, UK …) → ISO 3166 alpha-2.
 * Addresses: street-type and direction abbreviations expanded (St → street, Rd → road, Str. →
@@ -47,6 +51,21 @@ _GERMANIC = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö":
 _INNER_PUNCT = re.compile("[.,'`\u2019\u00b4]")
 _OTHER_PUNCT = re.compile(r"[^a-z0-9 ]+")
 _SPACES = re.compile(r"\s+")
+
+
+# what people type into a field they cannot fill: it holds no value ("N/A" in a country field is not
+# Namibia, "unknown" no company's name)
+_PLACEHOLDER = re.compile(
+    r"(?:#?n/a|n\.\s?a\.?|none|null|nil|unknown|unbekannt|inconnu|tbd|tba|"
+    r"not (?:available|applicable|known|provided)|[-?._/ ]+)",
+    re.I,
+)
+
+
+def is_placeholder(text: str) -> bool:
+    """Blank, or a stand-in for a value ("N/A", "unknown", "-")."""
+    text = text.strip()
+    return not text or bool(_PLACEHOLDER.fullmatch(text))
 
 
 def fold(text: str | None) -> str:
@@ -524,7 +543,7 @@ def country(raw: str | None) -> str | None:
     """ISO 3166 alpha-2 for any name (in the languages of ``_NAME_LOCALES``), code or alias; None when
     unknown."""
     key = fold(raw)
-    if not key:
+    if not key or is_placeholder(str(raw)):
         return None
     if key in COUNTRY_ALIASES:
         return COUNTRY_ALIASES[key]
@@ -579,6 +598,10 @@ def _extractor():
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
+_EMAIL_HOST = re.compile(r"[^\s<>@,;]+@([^\s<>@,;]+)")
+_LIST_SEPARATORS = re.compile(r"[\s,;|]+")
+
+
 @lru_cache(maxsize=200_000)
 def web_domain(raw: str | None) -> str | None:
     """Registrable domain (``acme.co.uk``) of a URL, host or e-mail; None for free-mail or junk."""
@@ -586,10 +609,21 @@ def web_domain(raw: str | None) -> str | None:
         return None
     text = str(raw).strip().lower()
     if "@" in text:
-        text = text.rsplit("@", 1)[1]
+        # "Jane <jane@acme.com>", "a@acme.com; b@acme.com": the first address
+        found = _EMAIL_HOST.search(text)
+        text = found.group(1) if found else ""
+    else:
+        # "www.acme.com; www.acme.org": the first site
+        text = next(iter(_LIST_SEPARATORS.split(text)), "")
     text = re.sub(r"^[a-z]+://", "", text).split("/")[0].split("?")[0].split(":")[0].strip(". ")
     if not text or " " in text or "." not in text:
         return None
+    if not text.isascii():
+        # one spelling for an internationalised domain: "müller.de" is "xn--mller-kva.de" on the wire
+        try:
+            text = text.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
     ext = _extractor()(text)
     if not ext.domain or not ext.suffix:
         return None
@@ -677,6 +711,31 @@ def phone_national(e164: str | None) -> str | None:
 _US_LIKE_NO_PREFIX = {"US": "ein"}
 
 
+# words systems write around a tax ID ("VAT No: GB…", "USt-IdNr. DE…", "CHE-116.281.710 MWST",
+# "EIN 12-3456789"): kept, they would make one number look like another and so a conflict
+_TAX_LABELS = frozenset(
+    {
+        "VAT", "VATNO", "VATREG", "TAX", "TAXID", "UST", "USTID", "USTIDNR", "IDNR", "STNR", "STEUERNR",
+        "MWST", "MVA", "MOMS", "BTW", "TVA", "IVA", "PIVA", "NIF", "CIF", "NIPC", "EIN", "TIN", "ABN",
+        "GST", "GSTIN", "UID", "KVK", "SIREN", "SIRET", "CNPJ", "RFC", "REG", "REGISTRATION", "NUMBER",
+    }
+)  # fmt: skip
+# after a label, "No" and "Nr" are part of it, not Norway
+_LABEL_TAILS = frozenset({"NO", "NR", "ID", "NUM"})
+
+
+def _unlabelled(tokens: list[str]) -> list[str]:
+    start = 0
+    while start < len(tokens) - 1 and (
+        tokens[start] in _TAX_LABELS or (start and tokens[start] in _LABEL_TAILS) or tokens[start] == "P"
+    ):
+        start += 1
+    end = len(tokens)
+    while end > start + 1 and tokens[end - 1] in _TAX_LABELS:
+        end -= 1
+    return tokens[start:end]
+
+
 @lru_cache(maxsize=200_000)
 def tax_id(raw: str | None, country_code: str | None = None) -> tuple[str | None, bool]:
     """(compact tax ID, valid?) — EU VAT numbers keep their country prefix."""
@@ -684,7 +743,7 @@ def tax_id(raw: str | None, country_code: str | None = None) -> tuple[str | None
         return None, False
     from stdnum.eu import vat as eu_vat
 
-    compact = re.sub(r"[^A-Z0-9]", "", str(raw).upper())
+    compact = "".join(_unlabelled(re.findall(r"[A-Z0-9]+", str(raw).upper())))
     if len(compact) < 5:
         return None, False
     if compact[:2].isalpha():
@@ -693,11 +752,12 @@ def tax_id(raw: str | None, country_code: str | None = None) -> tuple[str | None
             valid = bool(eu_vat.is_valid(compact))
         except Exception:
             valid = False
-        if not valid and cc not in eu_vat.MEMBER_STATES and cc != "GB":
+        if not valid and cc not in eu_vat.MEMBER_STATES:
             from stdnum.util import get_cc_module
 
-            mod = get_cc_module(cc.lower(), "vat")
-            valid = bool(mod and mod.is_valid(compact[2:]))
+            # the United Kingdom left the EU's module; Switzerland's UID keeps its "CHE" whole
+            mods = [get_cc_module(cc.lower(), kind) for kind in ("vat", "uid")]
+            valid = any(m.is_valid(compact) or m.is_valid(compact[2:]) for m in mods if m)
         return compact, valid
     cc = (country_code or "").upper()
     if cc == "US":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -235,7 +235,13 @@ SCHEMAS: dict[str, Schema] = {
 
 
 def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+    """Empty, or a placeholder such as "N/A" (see ``normalize.is_placeholder``): the field is not given."""
+    return value is None or (isinstance(value, str) and normalize.is_placeholder(value)) or value == []
+
+
+def _held(placeholders: Mapping[str, str], names: Iterable[str]) -> str:
+    held = [f"{placeholders[n]!r}" for n in names if n in placeholders]
+    return f" ({', '.join(held)} holds no value)" if held else ""
 
 
 def validate(domain: str, payload: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
@@ -243,12 +249,17 @@ def validate(domain: str, payload: Mapping[str, Any]) -> tuple[dict[str, Any], E
     schema = SCHEMAS[domain]
     clean: dict[str, Any] = {}
     errors: Errors = {}
+    placeholders: dict[str, str] = {}
     country = normalize.country(str(payload.get("country") or "")) if "country" in schema.by_name else None
     for spec in schema.fields:
         value = payload.get(spec.name)
         if is_blank(value):
+            if isinstance(value, str) and value.strip():
+                placeholders[spec.name] = value.strip()
             if spec.required:
-                errors.setdefault(spec.name, []).append("This field is required.")
+                errors.setdefault(spec.name, []).append(
+                    "This field is required." + _held(placeholders, [spec.name])
+                )
             continue
         try:
             parsed = _date(value, country) if spec.kind == "date" else PARSERS[spec.kind](value)
@@ -266,7 +277,9 @@ def validate(domain: str, payload: Mapping[str, Any]) -> tuple[dict[str, Any], E
                 continue
         clean[spec.name] = parsed
     if schema.one_of and not any(name in clean for name in schema.one_of):
-        errors.setdefault("__all__", []).append(f"One of {', '.join(schema.one_of)} is required.")
+        errors.setdefault("__all__", []).append(
+            f"One of {', '.join(schema.one_of)} is required." + _held(placeholders, schema.one_of)
+        )
     if domain == Domain.CUSTOMER and "party_type" not in clean:
         named_as_person = "family_name" in clean and not ({"name", "legal_name"} & clean.keys())
         clean["party_type"] = "individual" if named_as_person else "organization"

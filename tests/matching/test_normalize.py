@@ -3,6 +3,7 @@
 import pytest
 
 from matching import normalize as nz
+from matching.features import features
 
 
 @pytest.mark.parametrize(
@@ -102,6 +103,12 @@ def test_country(raw, iso):
         ("jane.doe@gmail.com", None),
         ("someone@hotmail.co.uk", None),
         ("not a domain", None),
+        ("Jane Doe <jane.doe@Carter.co.uk>", "carter.co.uk"),
+        ("ap@carter.co.uk; finance@carter-group.com", "carter.co.uk"),
+        ("www.carter.co.uk, www.carter.de", "carter.co.uk"),
+        # an internationalised domain in either spelling
+        ("https://www.müller-bau.de/impressum", "xn--mller-bau-q9a.de"),
+        ("xn--mller-bau-q9a.de", "xn--mller-bau-q9a.de"),
     ],
 )
 def test_web_domain(raw, dom):
@@ -129,6 +136,44 @@ def test_tax_id_compact_and_validity():
     assert nz.tax_id("DE136695977", "DE") == ("DE136695977", False)  # bad check digit
     compact, _ = nz.tax_id("03-1705905", "US")
     assert compact == "031705905"
+
+
+@pytest.mark.parametrize(
+    ("raw", "country", "expected"),
+    [
+        ("VAT No: GB 980 7806 84", "GB", ("GB980780684", True)),
+        ("USt-IdNr.: DE 136 695 976", "DE", ("DE136695976", True)),
+        ("TVA FR40303265045", None, ("FR40303265045", True)),
+        ("P.IVA IT 00743110157", "IT", ("IT00743110157", True)),
+        ("EIN 03-1705905", "US", ("031705905", True)),
+        ("CHE-116.281.710 MWST", "CH", ("CHE116281710", True)),
+        # a Norwegian number keeps its country, which is also the word "No"
+        ("NO 995 525 828 MVA", "NO", ("NO995525828", False)),
+    ],
+)
+def test_tax_id_labels_are_not_part_of_the_number(raw, country, expected):
+    assert nz.tax_id(raw, country) == expected
+
+
+def test_a_labelled_tax_id_is_the_same_tax_id():
+    from matching.compare import identifier
+    from matching.settings import default_settings
+
+    spec = default_settings("customer").field("tax_id")
+    a = features("customer", {"name": "Carter Ltd", "tax_id": "VAT reg. no. GB980780684"})
+    b = features("customer", {"name": "Carter Ltd", "tax_id": "GB 980 7806 84"})
+    assert identifier(a, b, spec)[0] == "exact"
+
+
+@pytest.mark.parametrize("placeholder", ["N/A", "n.a.", "#N/A", "-", "unknown", "Not provided", "?"])
+def test_placeholders_are_missing_values(placeholder):
+    f = features(
+        "customer",
+        {"name": "Carter Ltd", "country": placeholder, "phone": placeholder, "tax_id": placeholder},
+    )
+    assert f.get("country") is None and f.get("phone") is None and f.get("tax_id") is None
+    # "NA" alone is Namibia's code
+    assert features("customer", {"name": "Carter Ltd", "country": "NA"})["country"] == "NA"
 
 
 def test_street_abbreviations():

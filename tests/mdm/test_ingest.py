@@ -90,6 +90,21 @@ def test_record_without_any_name_is_quarantined(crm, ingest):
     assert "One of name" in report.outcomes[0].reason
 
 
+def test_placeholders_are_no_values(crm, ingest):
+    """An "N/A" names nobody and no country (not Namibia): with no other name the record is quarantined,
+    and a country or phone of "n/a" is left out rather than stored as a value survivorship could pick."""
+    report = ingest(
+        crm,
+        "customer",
+        {"source_id": "P1", "name": "N/A", "website": "x.com"},
+        {**ACME, "source_id": "P2", "country": "n/a", "phone": "-"},
+    )
+    assert [o.outcome for o in report.outcomes] == ["quarantined", "created"]
+    assert "'N/A' holds no value" in report.outcomes[0].reason
+    stored = SourceRecord.objects.get(source_id="P2").attributes
+    assert "country" not in stored and "phone" not in stored
+
+
 def test_dates_written_the_ways_systems_write_them_are_stored_as_iso(crm, ingest):
     """An ERP's '03.08.1993' or a US CRM's '03/08/1993' is a date of birth, not an invalid record;
     day and month are read in the record's country's order. What is no date is still quarantined, as
