@@ -61,7 +61,8 @@ def customer_features(attrs: Mapping[str, Any]) -> dict[str, Any]:
     name, form = nz.org_name(name_raw or legal_raw)
     legal_name, legal_form = nz.org_name(legal_raw) if legal_raw else ("", None)
     form = legal_form or form
-    names = [n for n in dict.fromkeys([name, legal_name]) if n]
+    trade = [nz.trade_name(name_raw), nz.trade_name(legal_raw)]
+    names = [n for n in dict.fromkeys([name, legal_name, *trade]) if n]
 
     domains = []
     for raw in (_s(attrs, "website"), _s(attrs, "email")):

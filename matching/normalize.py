@@ -13,7 +13,10 @@ treat it as blank).
   ``Kabushiki Kaisha``), and, as a fallback, cleanco (whose term list lacks most of the spelled-out
   and Japanese forms, and every canonical code). The legal form is returned separately, mapped
   to a canonical code and a *family* (the jurisdictions that use it) so that ``Inc`` and ``Corp`` agree
-  while ``LLP`` and ``N.V.`` disagree. A leading ``The`` is dropped.
+  while ``LLP`` and ``N.V.`` disagree. A leading ``The`` is dropped, and so are what systems write
+  around a name: a qualifier in parentheses that is no legal form ("(UK)"), a department or branch
+  after a dash, a company's state after its form ("i.L.", "en liquidation"); a trade or former name
+  ("t/a", "DBA", "formerly") is a second name (``trade_name``).
 * Web domains: registrable domain (tldextract with its bundled suffix list, never fetched) from a URL,
   bare host or e-mail address (the first of a list, or of ``Name <address>``), internationalised
   names in their ASCII (IDNA) form; free-mail and ISP domains identify nobody and give ``None``.
@@ -131,6 +134,8 @@ ABBREVIATIONS: dict[str, str] = {
     "pharma": "pharmaceuticals",
     "univ": "university",
     "ctr": "center",
+    "cie": "compagnie",
+    "st": "saint",  # "St. John's Hospital"; a street is no part of an organisation's name
     "centre": "center",
     "cntr": "center",
     "amer": "america",
@@ -254,6 +259,7 @@ _LEGAL_FORMS: dict[str, str] = {
     "limited liability partnership": "llp",
     "limited partnership": "lp",
     "pty limited": "pty",
+    "proprietary limited": "pty",
     "ltd sti": "ltd",
     "limited sirketi": "ltd",
     "a s": "as",  # A/S, Danish and Norwegian
@@ -262,6 +268,7 @@ _LEGAL_FORMS: dict[str, str] = {
     "allmennaksjeselskap": "as",
     "aktiebolag": "ab",
     "aktiebolaget": "ab",
+    "ab publ": "ab",  # "AB (publ)", a public Swedish company
     "abp": "oy",  # the Swedish name of a Finnish Oyj
     "osakeyhtio": "oy",
     "julkinen osakeyhtio": "oy",
@@ -276,6 +283,7 @@ _LEGAL_FORMS: dict[str, str] = {
     "cjsc": "jsc",
     "oao": "jsc",
     "sp z oo": "sp_zoo",
+    "sp zoo": "sp_zoo",  # "sp. z.o.o."
     "spolka z oo": "sp_zoo",
     "spolka z ograniczona odpowiedzialnoscia": "sp_zoo",
     "sro": "sro",
@@ -296,6 +304,7 @@ _LEGAL_FORMS: dict[str, str] = {
     "eireli": "eireli",
 }
 _MAX_FORM_TOKENS = max(len(k.split()) for k in _LEGAL_FORMS)
+_FORM_WORDS = frozenset(t for k in _LEGAL_FORMS for t in k.split())
 # forms written before the name by custom ("OOO Romashka", "Aktiebolaget Volvo", "LLC Yandex"); not
 # those that are also words or initials at the start of a name (Pão, Zao, Tov, K.K. Birla), which the
 # table leaves out or keeps to the end
@@ -427,6 +436,40 @@ def _misspelt_form(token: str) -> str | None:
     return None
 
 
+# "Acme Ltd t/a Widget World", "Acme Inc. DBA WidgetCo", "Acme (formerly Widget Co)": the legal name
+# first, then another name the party goes by
+_ALIAS = re.compile(
+    r"\s+\(?(?:t/a|d/b/a|dba|a/k/a|aka|trading as|doing business as|formerly|vormals)\s+", re.I
+)
+# "Acme Corporation - Accounts Payable", "Acme | Billing": a department or branch after the name
+_QUALIFIER = re.compile(r"\s+[-\u2013\u2014|]\s+")
+_PARENTHESES = re.compile(r"\(([^()]*)\)")
+# the state of a company after its form ("GmbH i.L.", "SA en liquidation"), not part of its name
+_STATUS = re.compile(r"(?:\s+(?:i ?l|i ?g|in liquidation|en liquidation|in liquidazione|en liquidacion))+$")
+
+
+def _parenthesis(match: re.Match[str]) -> str:
+    # kept when it is (part of) a legal form: "UG (haftungsbeschränkt)", "(Pty) Ltd", "AB (publ)"; a
+    # country or other qualifier ("Acme Corp (UK) Ltd") goes
+    words = fold(match.group(1)).split()
+    return f" {match.group(1)} " if words and all(w in _FORM_WORDS for w in words) else " "
+
+
+def _name_parts(raw: str) -> tuple[str, str | None]:
+    """(the name the party is registered under, another name it goes by or None)."""
+    legal, *alias = _ALIAS.split(raw, maxsplit=1)
+    legal = _QUALIFIER.split(_PARENTHESES.sub(_parenthesis, legal), maxsplit=1)[0]
+    return legal, (alias[0].strip(" )") or None) if alias else None
+
+
+def trade_name(raw: str | None) -> str | None:
+    """The normalised other name of "Acme Ltd t/a Widget World" (``widget world``), if one is given."""
+    if not raw:
+        return None
+    alias = _name_parts(str(raw))[1]
+    return org_name(alias)[0] or None if alias else None
+
+
 @lru_cache(maxsize=200_000)
 def org_name(raw: str | None) -> tuple[str, str | None]:
     """Normalised organisation name without legal form, and the canonical legal form (or None).
@@ -434,7 +477,8 @@ def org_name(raw: str | None) -> tuple[str, str | None]:
     >>> org_name("The WEST CONSULTING L.L.C.")
     ('west consulting', 'llc')
     """
-    folded = " ".join(_CONJUNCTIONS.get(t, t) for t in fold(raw).split())
+    folded = " ".join(_CONJUNCTIONS.get(t, t) for t in fold(_name_parts(raw)[0] if raw else raw).split())
+    folded = _STATUS.sub("", folded)
     if not folded:
         return "", None
     rest, form = split_legal_form(folded)

@@ -50,10 +50,33 @@ from matching.features import features
         ("K.K. Birla Group", "kk birla group", None),
         ("Mazel Tov Ltd", "mazel tov", "ltd"),
         ("Acme Gamba & Co KG", "acme gamba", "kg"),
+        # what else systems write into a name field
+        ("Shire Foods (UK) Ltd", "shire foods", "ltd"),
+        ("Gold Fields (Pty) Ltd", "gold fields", "pty"),
+        ("Sun Field UG (haftungsbeschränkt)", "sun field", "ug"),
+        ("Sun Field UG (haftungsbeschnänkt)", "sun field", "ug"),
+        ("Ericsson AB (publ)", "ericsson", "ab"),
+        ("Orlen sp. z.o.o.", "orlen", "sp_zoo"),
+        ("Gold Fields Proprietary Limited", "gold fields", "pty"),
+        ("Kaester GmbH i.L.", "kaester", "gmbh"),
+        ("Delmas S.A. en liquidation", "delmas", "sa"),
+        ("Northwind Corporation - Accounts Payable", "northwind", "corp"),
+        ("Northwind Ltd t/a Widget World", "northwind", "ltd"),
+        ("Northwind Inc. DBA WidgetCo", "northwind", "inc"),
+        ("St. John's Hospital", "saint johns hospital", None),
+        ("Cie de Saint-Gobain", "compagnie de saint gobain", None),
+        ("Coca-Cola Company", "coca cola", "co"),
     ],
 )
 def test_org_name(raw, name, form):
     assert nz.org_name(raw) == (name, form)
+
+
+def test_a_trade_name_is_a_second_name():
+    f = features("customer", {"name": "Northwind Ltd t/a Widget World", "legal_name": "Northwind Limited"})
+    assert f["names"] == ["northwind", "widget world"]
+    assert features("customer", {"name": "Acme, Inc. (formerly Widget Co)"})["names"] == ["acme", "widget"]
+    assert nz.trade_name("Northwind Ltd") is None
 
 
 def test_org_name_and_or_ampersand_agree():
