@@ -928,8 +928,17 @@ def postal_code(raw: str | None) -> str | None:
 # persons
 
 
+# titles, generations and degrees written around a person's name: no part of it
+_NAME_AFFIXES = frozenset(
+    {
+        "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "herr", "frau", "mme", "mlle", "dott",
+        "jr", "sr", "ii", "iii", "iv", "phd", "md", "mba", "esq", "cpa", "msc", "bsc", "dipl",
+    }
+)  # fmt: skip
+
+
 def person_name(raw: str | None) -> str:
-    return " ".join(t for t in fold(raw).split() if t not in {"mr", "mrs", "ms", "dr", "prof", "jr", "sr"})
+    return " ".join(t for t in fold(raw).split() if t not in _NAME_AFFIXES)
 
 
 def person_parts(raw: str | None) -> tuple[str, str]:
@@ -941,7 +950,9 @@ def person_parts(raw: str | None) -> tuple[str, str]:
     text = str(raw or "")
     if "," in text:
         family, given = text.split(",", 1)
-        return person_name(given), person_name(family)
+        if person_name(given):
+            return person_name(given), person_name(family)
+        text = family  # "Jane Smith, MBA": what follows the comma is no given name
     words = [word for word in text.split() if person_name(word)]  # titles ("Dr.") dropped
     if len(words) < 2:
         return "", person_name(" ".join(words))
@@ -1023,6 +1034,7 @@ _DATE_PATTERNS = [
     (re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$"), ("a", "b", "y")),
     (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), ("y", "m", "d")),
 ]
+
 _MONTHS = {
     m: i
     for i, names in enumerate(
@@ -1048,7 +1060,9 @@ _MONTHS = {
 
 def birth_date(raw: str | None, country_code: str | None = None) -> str | None:
     """ISO date from ISO, D/M/Y (M/D/Y in the US, or when unambiguous), compact or '3 March 1980'."""
-    text = fold(raw) if raw and re.search(r"[A-Za-z]", str(raw)) else str(raw or "").strip()
+    text = str(raw or "").strip()
+    if re.search(r"[A-Za-z]", text) and not _DATE_PATTERNS[0][0].match(text):
+        text = fold(text)  # "8 March 1980"; an ISO date-time keeps its date
     if not text:
         return None
     y = m = d = None

@@ -226,6 +226,7 @@ def test_persons():
     assert nz.birth_date("03/04/1980", "FR") == "1980-04-03"
     assert nz.birth_date("04/03/1980", "US") == "1980-04-03"
     assert nz.birth_date("3 April 1980") == "1980-04-03"
+    assert nz.birth_date("1980-04-03T00:00:00Z") == "1980-04-03"
     assert nz.national_id("123-45-6789") == "123456789"
 
 
@@ -234,6 +235,10 @@ def test_a_persons_whole_name_splits_into_given_and_family():
     assert nz.person_parts("ANNA VAN DEN BERG") == ("anna", "van den berg")
     assert nz.person_parts("Dr. Jean-Pierre Dupont") == ("jean pierre", "dupont")
     assert nz.person_parts("Müller") == ("", "mueller")
+    # generations and degrees are no part of a name, nor is a degree after a comma a given name
+    assert nz.person_parts("John Smith III") == ("john", "smith")
+    assert nz.person_parts("Ms. Jane Smith, MBA") == ("jane", "smith")
+    assert nz.person_parts("Doe, Jane, PhD") == ("jane", "doe")
 
 
 def test_email_addresses():
