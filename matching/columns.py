@@ -27,6 +27,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from matching import normalize as nz
 from matching.compare import COMPARATORS, NAME_BANDS, identifier_key
 from matching.model import MAX_TOKEN_BITS, MIN_P, TOKEN_LEVELS, MatchModel, tf_value
 from matching.settings import FieldSpec
@@ -247,12 +248,22 @@ def _address(c: Columns, spec: FieldSpec) -> Levels:
     hcodes, pcodes = c.codes("house"), c.codes("postal")
     has_house = _present(house)
     same_house = ~has_house[a] | ~has_house[b] | (hcodes[a] == hcodes[b])
+    threshold = spec.thresholds.get("street", 0.85)
     street_ok = np.zeros(c.size, dtype=bool)
     rows = np.flatnonzero(street_both & same_house)
     ordered = _tokens_sorted(street)
-    street_ok[rows] = _similarity(ordered[a[rows]], ordered[b[rows]], fuzz.ratio) / 100 >= (
-        spec.thresholds.get("street", 0.85)
-    )
+    street_ok[rows] = _similarity(ordered[a[rows]], ordered[b[rows]], fuzz.ratio) / 100 >= threshold
+    # again without the units, where compare.unit_comparable allows it
+    split = [nz.street_unit(v) if v else (v, None) for v in street]
+    core, unit = _objects([x for x, _ in split]), _objects([u for _, u in split])
+    ucodes, has_unit = _codes(unit), _present(unit)
+    comparable = (has_unit[a] | has_unit[b]) & (~has_unit[a] | ~has_unit[b] | (ucodes[a] == ucodes[b]))
+    core_house = _objects([nz.house_number(v) if v else None for v in core])
+    ccodes, has_core_house = _codes(core_house), _present(core_house)
+    same_core_house = ~has_core_house[a] | ~has_core_house[b] | (ccodes[a] == ccodes[b])
+    rows = np.flatnonzero(street_both & ~street_ok & comparable & same_core_house)
+    ordered = _tokens_sorted(core)
+    street_ok[rows] = _similarity(ordered[a[rows]], ordered[b[rows]], fuzz.ratio) / 100 >= threshold
     postal_ok = postal_both & (pcodes[a] == pcodes[b])
     city_ok = np.zeros(c.size, dtype=bool)
     rows = np.flatnonzero(city_both)

@@ -914,13 +914,35 @@ def street(raw: str | None) -> str:
     return " ".join(out)
 
 
+# a unit inside the building ("Suite 936", "Apt. 872", "Flat 8", "Studio 03"): one system writes it,
+# another leaves it out or puts it on the second line, so it neither makes nor breaks an address
+_UNIT = re.compile(r"\b(?:suite|apartment|unit|flat|floor|room|studio|office)\s+\S+")
+
+
+@lru_cache(maxsize=200_000)
+def street_unit(street_norm: str) -> tuple[str, str | None]:
+    """A normalised street line without its unit, and the unit: ``("12 main street", "suite 4")``."""
+    found = _UNIT.search(street_norm)
+    if not found:
+        return street_norm, None
+    core = _SPACES.sub(" ", _UNIT.sub(" ", street_norm)).strip()
+    return (core, found.group(0)) if core else (street_norm, None)
+
+
 def house_number(street_norm: str) -> str | None:
     m = re.search(r"\b(\d+[a-z]?)\b", street_norm)
     return m.group(1) if m else None
 
 
+_ZIP_PLUS_FOUR = re.compile(r"(\d{5})[- ]\d{4}")
+
+
 def postal_code(raw: str | None) -> str | None:
-    text = re.sub(r"[^A-Z0-9]", "", str(raw or "").upper())
+    text = str(raw or "").strip()
+    # a US ZIP+4 is its ZIP code in a finer grain, which most systems do not keep
+    if zip5 := _ZIP_PLUS_FOUR.fullmatch(text):
+        return zip5.group(1)
+    text = re.sub(r"[^A-Z0-9]", "", text.upper())
     return text or None
 
 

@@ -96,6 +96,16 @@ CUSTOMERS = [
     {"party_type": "individual", "given_name": "R.", "family_name": "Smith", "birth_date": "1980-04-03"},
     {"name": "", "country": "US"},
     {"name": "Zyxel"},
+    # a unit on one side only, the same unit, another unit
+    {
+        "name": "Harbor Tech",
+        "address_line1": "12 Main St Suite 400",
+        "postal_code": "02110",
+        "city": "Boston",
+    },
+    {"name": "Harbor Tech Inc", "address_line1": "12 Main Street", "postal_code": "02110-1234"},
+    {"name": "Harbor Tech", "address_line1": "12 Main St., Ste 400", "city": "Boston"},
+    {"name": "Harbor Tech", "address_line1": "12 Main St Floor 3", "postal_code": "02110"},
 ]
 
 

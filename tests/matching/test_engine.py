@@ -297,6 +297,18 @@ def test_another_street_in_the_same_locality_is_not_a_disagreement(settings, mod
     assert not model.conflicts(near.levels())
 
 
+def test_a_unit_only_one_system_gives_does_not_make_another_address(settings, model):
+    """One system writes the suite on the first line, another on the second or not at all, and a
+    ZIP+4 is its ZIP code; two different units are two addresses."""
+    plain = org(name="Harbor Tech", address_line1="12 Main Street", postal_code="02110-1234")
+    with_unit = org(name="Harbor Tech", address_line1="12 Main St Suite 400", postal_code="02110")
+    same_unit = org(name="Harbor Tech Inc", address_line1="12 Main St, Ste 400", postal_code="02110")
+    other_unit = org(name="Harbor Tech", address_line1="12 Main St Floor 3", postal_code="02110")
+    assert model.score(plain, with_unit).level("address") == "full"
+    assert model.score(with_unit, same_unit).level("address") == "full"
+    assert model.score(with_unit, other_unit).level("address") == "other_street"
+
+
 def test_judgements_bind():
     w = {(1, 2): 20.0, (2, 3): 20.0, (1, 3): 20.0, (3, 4): -50.0}
     score = lambda a, b: _W(w.get((min(a, b), max(a, b)), -50.0))  # noqa: E731

@@ -199,6 +199,13 @@ def test_placeholders_are_missing_values(placeholder):
     assert features("customer", {"name": "Carter Ltd", "country": "NA"})["country"] == "NA"
 
 
+def test_postal_codes():
+    assert nz.postal_code("02110-1234") == nz.postal_code("02110") == "02110"
+    assert nz.postal_code("sw1a 1aa") == "SW1A1AA"
+    assert nz.street_unit("12 main street suite 400") == ("12 main street", "suite 400")
+    assert nz.street_unit("flat 8 higgins parkways") == ("higgins parkways", "flat 8")
+
+
 def test_street_abbreviations():
     assert nz.street("Rosa-Herrmann-Str. 34") == nz.street("Rosa-Herrmann-Straße 34")
     assert nz.street("12 Main St") == nz.street("12 Main Street")
