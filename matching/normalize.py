@@ -19,7 +19,9 @@ treat it as blank).
   ("t/a", "DBA", "formerly") is a second name (``trade_name``).
 * Web domains: registrable domain (tldextract with its bundled suffix list, never fetched) from a URL,
   bare host or e-mail address (the first of a list, or of ``Name <address>``), internationalised
-  names in their ASCII (IDNA) form; free-mail and ISP domains identify nobody and give ``None``.
+  names in their ASCII (IDNA) form; free-mail and ISP domains identify nobody and give ``None``, as
+  do social networks and other platforms where a party has a page, while a site on a platform's own
+  subdomain (``acme.myshopify.com``) is the party's.
 * Phones: digits only (a trailing ``x123``/``ext 123`` extension is dropped, stray letters are
   typos), parsed with phonenumbers in the record's country into E.164; unparseable numbers fall
   back to their digits so that they still compare.
@@ -632,6 +634,16 @@ FREE_MAIL_DOMAINS = frozenset(
         "example.com", "example.org", "test.com",
     }
 )  # fmt: skip
+# sites where many parties keep a page ("facebook.com/acme", "linkedin.com/company/acme", a link
+# shortener): the domain is the platform's, not the party's. Shops and sites on a platform's own
+# subdomain ("acme.myshopify.com") are the party's: the public suffix list's private part says so.
+PLATFORM_DOMAINS = frozenset(
+    {
+        "facebook.com", "fb.com", "instagram.com", "linkedin.com", "twitter.com", "x.com", "youtube.com",
+        "tiktok.com", "pinterest.com", "xing.com", "google.com", "goo.gl", "bit.ly", "linktr.ee",
+        "wa.me", "t.me", "yelp.com", "tripadvisor.com", "amazon.com", "ebay.com", "etsy.com",
+    }
+)  # fmt: skip
 
 
 @lru_cache(maxsize=1)
@@ -639,7 +651,7 @@ def _extractor():
     import tldextract
 
     # bundled public-suffix snapshot only: this machine (and production) must never fetch at runtime
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 
 
 _EMAIL_HOST = re.compile(r"[^\s<>@,;]+@([^\s<>@,;]+)")
@@ -672,7 +684,7 @@ def web_domain(raw: str | None) -> str | None:
     if not ext.domain or not ext.suffix:
         return None
     dom = f"{ext.domain}.{ext.suffix}"
-    if dom in FREE_MAIL_DOMAINS:
+    if dom in FREE_MAIL_DOMAINS or dom in PLATFORM_DOMAINS:
         return None
     return dom
 

@@ -132,6 +132,10 @@ def test_country(raw, iso):
         # an internationalised domain in either spelling
         ("https://www.müller-bau.de/impressum", "xn--mller-bau-q9a.de"),
         ("xn--mller-bau-q9a.de", "xn--mller-bau-q9a.de"),
+        # a platform's page is nobody's domain; a shop on a platform's subdomain is the shop's
+        ("https://www.facebook.com/carterbakery", None),
+        ("linkedin.com/company/carter", None),
+        ("https://carter-bakery.myshopify.com/", "carter-bakery.myshopify.com"),
     ],
 )
 def test_web_domain(raw, dom):
