@@ -56,13 +56,15 @@ def customer_features(attrs: Mapping[str, Any]) -> dict[str, Any]:
     if individual and not (given or family):
         given, family = nz.person_parts(name_raw or legal_raw)
     if individual and (given or family):
-        # one order for every system: "Berg, Anna" and "ANNA BERG" are one name
-        name_raw, legal_raw = f"{given} {family}".strip(), ""
-    name, form = nz.org_name(name_raw or legal_raw)
-    legal_name, legal_form = nz.org_name(legal_raw) if legal_raw else ("", None)
-    form = legal_form or form
-    trade = [nz.trade_name(name_raw), nz.trade_name(legal_raw)]
-    names = [n for n in dict.fromkeys([name, legal_name, *trade]) if n]
+        # one order for every system: "Berg, Anna" and "ANNA BERG" are one name; and a person's name
+        # has no legal form or business abbreviation in it (Maria Sá, Dev Patel)
+        name, form, names = f"{given} {family}".strip(), None, [f"{given} {family}".strip()]
+    else:
+        name, form = nz.org_name(name_raw or legal_raw)
+        legal_name, legal_form = nz.org_name(legal_raw) if legal_raw else ("", None)
+        form = legal_form or form
+        trade = [nz.trade_name(name_raw), nz.trade_name(legal_raw)]
+        names = [n for n in dict.fromkeys([name, legal_name, *trade]) if n]
 
     domains = []
     for raw in (_s(attrs, "website"), _s(attrs, "email")):

@@ -215,6 +215,8 @@ _LEGAL_FORMS: dict[str, str] = {
     "company limited": "ltd",
     "ltd": "ltd",
     "limited": "ltd",
+    "limitee": "ltd",  # Canada
+    "ltee": "ltd",
     "plc": "plc",
     "pty ltd": "pty",
     "pty": "pty",

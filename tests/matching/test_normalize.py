@@ -66,6 +66,7 @@ from matching.features import features
         ("St. John's Hospital", "saint johns hospital", None),
         ("Cie de Saint-Gobain", "compagnie de saint gobain", None),
         ("Coca-Cola Company", "coca cola", "co"),
+        ("Boulangerie Gagnon Ltée", "boulangerie gagnon", "ltd"),
     ],
 )
 def test_org_name(raw, name, form):
@@ -250,6 +251,15 @@ def test_a_persons_whole_name_splits_into_given_and_family():
     assert nz.person_parts("John Smith III") == ("john", "smith")
     assert nz.person_parts("Ms. Jane Smith, MBA") == ("jane", "smith")
     assert nz.person_parts("Doe, Jane, PhD") == ("jane", "doe")
+
+
+def test_a_persons_name_keeps_what_would_be_a_legal_form_or_abbreviation_in_a_company_name():
+    def name(raw: str) -> list[str]:
+        return features("customer", {"party_type": "individual", "name": raw})["names"]
+
+    assert name("Maria Sá") == ["maria sa"]  # not Maria, a société anonyme
+    assert name("Dev Patel") == ["dev patel"]  # not "development"
+    assert features("customer", {"party_type": "individual", "name": "Li Co"})["legal_form"] is None
 
 
 def test_email_addresses():
