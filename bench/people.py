@@ -6,9 +6,9 @@ Writes `crm.csv`, `erp.csv`, `support.csv`, `billing.csv` and `truth.csv` (`syst
 entity_id`) to OUT, for `python bench/quality.py --data OUT`. The labelled customer set holds only
 organisations; quality is also judged on sets of individuals, whose hard cases differ: names that
 many people share, nicknames (Bill for William), household members at one address and one landline,
-a father and son of one name at one address, dates of birth and national IDs written many ways,
-personal e-mail addresses at free-mail providers, and people who moved. Names, addresses, phones and
-national IDs come from Faker in five countries.
+a father and son of one name at one address (Jr. and Sr. written by some systems, some of the time),
+dates of birth and national IDs written many ways, personal e-mail addresses at free-mail providers,
+and people who moved. Names, addresses, phones and national IDs come from Faker in five countries.
 """
 
 from __future__ import annotations
@@ -76,12 +76,15 @@ class Person:
     city: str
     postal: str
     old_address: tuple[str, str, str] | None = None
+    generation: str = ""  # "Jr." for a son of his father's name, "Sr." for the father
     records: list[dict[str, str]] = field(default_factory=list)
 
 
 class People:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
+        # a draw of its own, so that the rest of the set is the same with or without generations
+        self.generation_rng = random.Random(seed + 1)
         self.fakers = {loc: Faker(loc) for loc in LOCALES}
         for n, fake in enumerate(self.fakers.values()):
             fake.seed_instance(seed + n)
@@ -109,6 +112,7 @@ class People:
         male = self.rng.random() < 0.5
         if kin == "junior":
             given, male = like.given, True
+            like.generation = "Sr."
         elif self.rng.random() < 0.2 and self.people:  # a common name: namesakes of an earlier person
             given = self.rng.choice([p.given for p in self.people[-400:] if p.country == country] or ["Anna"])
         else:
@@ -138,6 +142,8 @@ class People:
         )
         if self.rng.random() < 0.1:
             person.old_address = (fake.street_address(), fake.city(), fake.postcode())
+        if kin == "junior":
+            person.generation = "Jr."
         self.people.append(person)
         return person
 
@@ -173,6 +179,11 @@ class People:
         informal = system in ("crm", "support")
         given = self._typo(self._given(person, informal))
         family = self._typo(person.family)
+        # the systems that hold legal names write the generation most often, a support desk never
+        if person.generation and self.generation_rng.random() < {"erp": 0.6, "billing": 0.4, "crm": 0.2}.get(
+            system, 0.0
+        ):
+            family = f"{family} {person.generation}"
         row.update(party_type="individual", country=rng.choice(COUNTRY_SPELLINGS[person.country]))
         row["name"] = rng.choice([f"{given} {family}", f"{family}, {given}", f"{given} {family}".upper()])
         if system != "support":

@@ -973,8 +973,29 @@ _NAME_AFFIXES = frozenset(
 )  # fmt: skip
 
 
+# the generation after a name: a father and son of one name at one address differ only by it
+_GENERATIONS = {
+    "jr": "jr", "junior": "jr", "sr": "sr", "senior": "sr",
+    "ii": "ii", "2nd": "ii", "iii": "iii", "3rd": "iii", "iv": "iv", "4th": "iv",
+}  # fmt: skip
+
+
 def person_name(raw: str | None) -> str:
-    return " ".join(t for t in fold(raw).split() if t not in _NAME_AFFIXES)
+    tokens = fold(raw).split()
+    # "Junior" and "Senior" first are given names (Junior Santos), after it the generation
+    return " ".join(
+        t for i, t in enumerate(tokens) if t not in _NAME_AFFIXES and not (i and t in _GENERATIONS)
+    )
+
+
+def generation(*raws: str | None) -> str | None:
+    """The generation a person's name gives ("Smith Jr." → ``jr``, "John Smith III" → ``iii``) in any
+    of its fields (a family name, a whole name), never as its first word."""
+    for raw in raws:
+        for token in fold(raw).split()[1:]:
+            if token in _GENERATIONS:
+                return _GENERATIONS[token]
+    return None
 
 
 def person_parts(raw: str | None) -> tuple[str, str]:

@@ -231,6 +231,17 @@ def _customer() -> MatchSettings:
                 prior_m={"exact": 0.95, "close": 0.03, "else": 0.02},
                 prior_u={"exact": 1e-7, "close": 1e-6, "else": 0.999999},
             ),
+            # Jr. and Sr., II and III: the only difference between a father and son of one name, often
+            # at one address; most records leave it out (missing), and two that give it differ
+            # only if they are two people.
+            FieldSpec(
+                "generation",
+                "exact",
+                ["exact", "else", "missing"],
+                conflict_levels=["else"],
+                prior_m={"exact": 0.98, "else": 0.02},
+                prior_u={"exact": 0.5, "else": 0.5},
+            ),
             # A person's own e-mail address (features hold none for organisations): people use more
             # than one, so a different address says little.
             FieldSpec(

@@ -134,6 +134,30 @@ def test_a_person_is_found_across_systems_and_a_household_stays_apart(settings):
     assert cluster_of[5] != cluster_of[1], "a namesake: another address and date of birth"
 
 
+def test_a_father_and_son_of_one_name_are_two_people(settings):
+    """John Smith Sr. and John Smith Jr. share a home and its landline, and no record gives a date
+    of birth: only the generation tells them apart. A record that leaves it out may be either."""
+    person = {"party_type": "individual", "country": "US"}
+    home = {
+        "address_line1": "12 Oak Lane",
+        "postal_code": "30301",
+        "city": "Atlanta",
+        "phone": "404-555-0134",
+    }
+    recs = {
+        1: {**person, **home, "given_name": "John", "family_name": "Smith Sr."},
+        2: {**person, **home, "name": "John Smith Jr."},
+        3: {**person, **home, "name": "SMITH, JOHN JR"},
+    }  # fmt: skip
+    result = resolve_batch(recs, settings, model=MatchModel.from_settings(settings))
+    assert sorted(result.clusters) == [[1], [2, 3]]
+    model = MatchModel.from_settings(settings)
+    f = {rid: features("customer", rec) for rid, rec in recs.items()}
+    assert model.conflicts(model.score(f[1], f[2]).levels()) == ["generation"]
+    plain = features("customer", {**person, **home, "name": "John Smith"})
+    assert model.score(plain, f[2]).level("generation") == "missing"
+
+
 def test_a_household_member_is_no_rival_home(settings):
     """Nora's CRM record gives her name and the household's landline, her billing record her name,
     date of birth and the household's address. Luna shares that landline and address: her records
