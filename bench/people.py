@@ -180,14 +180,15 @@ class People:
         given = self._typo(self._given(person, informal))
         family = self._typo(person.family)
         # the systems that hold legal names write the generation most often, a support desk never
+        written = family
         if person.generation and self.generation_rng.random() < {"erp": 0.6, "billing": 0.4, "crm": 0.2}.get(
             system, 0.0
         ):
-            family = f"{family} {person.generation}"
+            written = f"{family} {person.generation}"
         row.update(party_type="individual", country=rng.choice(COUNTRY_SPELLINGS[person.country]))
-        row["name"] = rng.choice([f"{given} {family}", f"{family}, {given}", f"{given} {family}".upper()])
+        row["name"] = rng.choice([f"{given} {written}", f"{written}, {given}", f"{given} {written}".upper()])
         if system != "support":
-            row.update(given_name=given, family_name=family)
+            row.update(given_name=given, family_name=written)
         if system in ("crm", "billing", "support") and rng.random() < {"support": 0.95}.get(system, 0.75):
             row["email"] = person.email if rng.random() < 0.85 else self._email(given, family, person.birth)
         if (system in ("crm", "erp") or rng.random() < 0.3) and rng.random() < 0.7:

@@ -258,10 +258,7 @@ def _address(c: Columns, spec: FieldSpec) -> Levels:
     core, unit = _objects([x for x, _ in split]), _objects([u for _, u in split])
     ucodes, has_unit = _codes(unit), _present(unit)
     comparable = (has_unit[a] | has_unit[b]) & (~has_unit[a] | ~has_unit[b] | (ucodes[a] == ucodes[b]))
-    core_house = _objects([nz.house_number(v) if v else None for v in core])
-    ccodes, has_core_house = _codes(core_house), _present(core_house)
-    same_core_house = ~has_core_house[a] | ~has_core_house[b] | (ccodes[a] == ccodes[b])
-    rows = np.flatnonzero(street_both & ~street_ok & comparable & same_core_house)
+    rows = np.flatnonzero(street_both & ~street_ok & comparable & same_house)
     ordered = _tokens_sorted(core)
     street_ok[rows] = _similarity(ordered[a[rows]], ordered[b[rows]], fuzz.ratio) / 100 >= threshold
     postal_ok = postal_both & (pcodes[a] == pcodes[b])

@@ -112,10 +112,6 @@ def phone(a: Feats, b: Feats, spec: FieldSpec) -> Result:
     return "else", x, y
 
 
-def _same_street(sa: str, sb: str, ha: str | None, hb: str | None, threshold: float) -> bool:
-    return (not ha or not hb or ha == hb) and fuzz.token_sort_ratio(sa, sb) / 100 >= threshold
-
-
 def unit_comparable(sa: str, sb: str) -> bool:
     """Are two street lines also compared without their units? When only one gives a unit ("12 Main
     St Suite 4", "12 Main St"), or both the same one; two different units are two addresses."""
@@ -132,11 +128,13 @@ def address(a: Feats, b: Feats, spec: FieldSpec) -> Result:
     street_both = bool(sa and sb)
     street_ok = False
     if street_both:
+        ha, hb = a.get("house"), b.get("house")
         threshold = spec.thresholds.get("street", 0.85)
-        street_ok = _same_street(sa, sb, a.get("house"), b.get("house"), threshold)
-        if not street_ok and unit_comparable(sa, sb):
-            (xa, _), (xb, _) = nz.street_unit(sa), nz.street_unit(sb)
-            street_ok = _same_street(xa, xb, nz.house_number(xa), nz.house_number(xb), threshold)
+        if not ha or not hb or ha == hb:
+            street_ok = fuzz.token_sort_ratio(sa, sb) / 100 >= threshold
+            if not street_ok and unit_comparable(sa, sb):
+                (xa, _), (xb, _) = nz.street_unit(sa), nz.street_unit(sb)
+                street_ok = fuzz.token_sort_ratio(xa, xb) / 100 >= threshold
     postal_both, city_both = bool(pa and pb), bool(ca and cb)
     postal_ok = postal_both and pa == pb
     city_ok = city_both and fuzz.ratio(ca, cb) / 100 >= spec.thresholds.get("city", 0.85)

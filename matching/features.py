@@ -120,9 +120,9 @@ def customer_features(attrs: Mapping[str, Any]) -> dict[str, Any]:
                 "given": given or None,
                 "given_forms": list(nz.given_name_forms(given)) if given else [],
                 "family": family or None,
-                "generation": nz.generation(
-                    _s(attrs, "family_name"), _s(attrs, "name"), _s(attrs, "legal_name")
-                ),
+                "generation": nz.generation(_s(attrs, "family_name"), _s(attrs, "name"))
+                if individual
+                else None,
                 "birth_date": nz.birth_date(_s(attrs, "birth_date"), explicit_country),
                 "national_id": nz.national_id(_s(attrs, "national_id")),
             }

@@ -31,10 +31,12 @@ treat it as blank).
 * Countries: any name, alpha-2/alpha-3 code or common alias (USA, U.S., Deutschland, Nederland,
   Great Britain, UK …) → ISO 3166 alpha-2.
 * Addresses: street-type and direction abbreviations expanded (St → street, Rd → road, Str. →
-  strasse), house number split off; postal codes compacted.
-* Persons: given/family names folded like org names; given names also yield their canonical
-  forms via the ``nicknames`` package (Bill → william); birth dates in common formats → ISO; national
-  IDs compacted.
+  strasse), a unit inside the building (suite, apartment, flat) told apart, and the house number
+  outside it split off; postal codes compacted, a US ZIP+4 to its ZIP code.
+* Persons: given/family names folded like org names, without a title before them or a degree or
+  generation after them; the generation (Jr., Sr., III) kept on its own; given names also yield
+  their canonical forms via the ``nicknames`` package (Bill → william); birth dates in common formats
+  → ISO; national IDs compacted.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import unicodedata
 from datetime import date
 from functools import lru_cache
 
+import idna
 import phonenumbers
 import pycountry
 from rapidfuzz.distance import OSA
@@ -61,14 +64,15 @@ _SPACES = re.compile(r"\s+")
 # what people type into a field they cannot fill: it holds no value ("N/A" in a country field is not
 # Namibia, "unknown" no company's name)
 _PLACEHOLDER = re.compile(
-    r"(?:#?n/a|n\.\s?a\.?|none|null|nil|unknown|unbekannt|inconnu|tbd|tba|"
+    r"(?:#?n/a|n\.\s?a\.?|null|unknown|unbekannt|inconnu|tbd|tba|"
     r"not (?:available|applicable|known|provided)|[-?._/ ]+)",
     re.I,
 )
 
 
 def is_placeholder(text: str) -> bool:
-    """Blank, or a stand-in for a value ("N/A", "unknown", "-")."""
+    """Blank, or a stand-in for a value ("N/A", "unknown", "-"), in a party's fields: not "None" or
+    "Nil", which are a product's or a person's name as often."""
     text = text.strip()
     return not text or bool(_PLACEHOLDER.fullmatch(text))
 
@@ -137,7 +141,6 @@ ABBREVIATIONS: dict[str, str] = {
     "univ": "university",
     "ctr": "center",
     "cie": "compagnie",
-    "st": "saint",  # "St. John's Hospital"; a street is no part of an organisation's name
     "centre": "center",
     "cntr": "center",
     "amer": "america",
@@ -207,6 +210,7 @@ _LEGAL_FORMS: dict[str, str] = {
     "corp": "corp",
     "corporation": "corp",
     "co": "co",
+    "cie": "co",  # "& Cie", the French "& Co."
     "company": "co",
     "and co": "co",
     "and company": "co",
@@ -441,14 +445,18 @@ def _misspelt_form(token: str) -> str | None:
 
 
 # "Acme Ltd t/a Widget World", "Acme Inc. DBA WidgetCo", "Acme (formerly Widget Co)": the legal name
-# first, then another name the party goes by
+# first, then another name the party goes by. A bare "DBA" or "AKA" is also a word of names ("Remote
+# DBA Experts"): only after a legal form's or a comma's full stop, or in parentheses, is it one.
 _ALIAS = re.compile(
-    r"\s+\(?(?:t/a|d/b/a|dba|a/k/a|aka|trading as|doing business as|formerly|vormals)\s+", re.I
+    r"(?:\s+\(?|\s*\(\s*)(?:t/a|d/b/a|a/k/a|trading as|doing business as|formerly|vormals)\s+"
+    r"|(?:[.,]\s*|\s*\(\s*)(?:dba|aka)\s+",
+    re.I,
 )
 # "Acme Corporation - Accounts Payable", "Acme | Billing": a department or branch after the name
 _QUALIFIER = re.compile(r"\s+[-\u2013\u2014|]\s+")
 _PARENTHESES = re.compile(r"\(([^()]*)\)")
-# the state of a company after its form ("GmbH i.L.", "SA en liquidation"), not part of its name
+# the state of a company after its form ("GmbH i.L.", "SA en liquidation"), not part of its name; without
+# a form before it, it may be ("Metall IG")
 _STATUS = re.compile(r"(?:\s+(?:i ?l|i ?g|in liquidation|en liquidation|in liquidazione|en liquidacion))+$")
 
 
@@ -462,16 +470,22 @@ def _parenthesis(match: re.Match[str]) -> str:
 def _name_parts(raw: str) -> tuple[str, str | None]:
     """(the name the party is registered under, another name it goes by or None)."""
     legal, *alias = _ALIAS.split(raw, maxsplit=1)
-    legal = _QUALIFIER.split(_PARENTHESES.sub(_parenthesis, legal), maxsplit=1)[0]
+    legal = _PARENTHESES.sub(_parenthesis, legal)
+    head, *tail = _QUALIFIER.split(legal, maxsplit=1)
+    # "Smith - Jones LLP" is one name: what follows the dash holds its legal form
+    if tail and head.strip() and not org_name(tail[0])[1]:
+        legal = head
     return legal, (alias[0].strip(" )") or None) if alias else None
 
 
 def trade_name(raw: str | None) -> str | None:
-    """The normalised other name of "Acme Ltd t/a Widget World" (``widget world``), if one is given."""
+    """The normalised other name of "Acme Ltd t/a Widget World" (``widget world``), if one is given; not
+    a legal form alone."""
     if not raw:
         return None
     alias = _name_parts(str(raw))[1]
-    return org_name(alias)[0] or None if alias else None
+    name = org_name(alias)[0] if alias else ""
+    return name if name and name not in _LEGAL_FORMS else None
 
 
 @lru_cache(maxsize=200_000)
@@ -482,7 +496,8 @@ def org_name(raw: str | None) -> tuple[str, str | None]:
     ('west consulting', 'llc')
     """
     folded = " ".join(_CONJUNCTIONS.get(t, t) for t in fold(_name_parts(raw)[0] if raw else raw).split())
-    folded = _STATUS.sub("", folded)
+    if (status := _STATUS.search(folded)) and split_legal_form(folded[: status.start()])[1]:
+        folded = folded[: status.start()]
     if not folded:
         return "", None
     rest, form = split_legal_form(folded)
@@ -507,6 +522,8 @@ def org_name(raw: str | None) -> tuple[str, str | None]:
     tokens = _expand(rest.split())
     if len(tokens) > 1 and tokens[0] == "the":
         tokens = tokens[1:]
+    if len(tokens) > 1 and tokens[0] == "st":
+        tokens[0] = "saint"  # "St. John's Hospital"; "Main St Bakery" keeps its street
     return " ".join(tokens), form
 
 
@@ -662,31 +679,40 @@ _LIST_SEPARATORS = re.compile(r"[\s,;|]+")
 
 @lru_cache(maxsize=200_000)
 def web_domain(raw: str | None) -> str | None:
-    """Registrable domain (``acme.co.uk``) of a URL, host or e-mail; None for free-mail or junk."""
+    """Registrable domain (``acme.co.uk``) of a URL, host or e-mail address, or of the first in a list
+    (``Jane <jane@acme.com>``, ``a@gmail.com; b@acme.com``) that has one; None for free-mail, a page
+    on a platform or junk."""
     if not raw:
         return None
     text = str(raw).strip().lower()
     if "@" in text:
-        # "Jane <jane@acme.com>", "a@acme.com; b@acme.com": the first address
-        found = _EMAIL_HOST.search(text)
-        text = found.group(1) if found else ""
+        items = [(host, False) for host in _EMAIL_HOST.findall(text)]
     else:
-        # "www.acme.com; www.acme.org": the first site
-        text = next(iter(_LIST_SEPARATORS.split(text)), "")
-    text = re.sub(r"^[a-z]+://", "", text).split("/")[0].split("?")[0].split(":")[0].strip(". ")
-    if not text or " " in text or "." not in text:
+        items = [(site, True) for site in _LIST_SEPARATORS.split(text)]
+    return next((dom for item, site in items if (dom := _registrable(item, site=site))), None)
+
+
+def _registrable(item: str, *, site: bool) -> str | None:
+    host, _, path = re.sub(r"^[a-z]+://", "", item).partition("/")
+    host = host.split("?")[0].split(":")[0].strip(". ")
+    if "." not in host:
         return None
-    if not text.isascii():
-        # one spelling for an internationalised domain: "müller.de" is "xn--mller-kva.de" on the wire
+    if not host.isascii():
+        # one spelling for an internationalised domain: "müller.de" is "xn--mller-kva.de" on the wire,
+        # by the rules browsers follow (UTS #46, IDNA 2008: "straße.de" is not "strasse.de")
         try:
-            text = text.encode("idna").decode("ascii")
-        except UnicodeError:
+            host = idna.encode(host, uts46=True, transitional=False).decode("ascii")
+        except idna.IDNAError:
             return None
-    ext = _extractor()(text)
+    ext = _extractor()(host)
     if not ext.domain or not ext.suffix:
         return None
     dom = f"{ext.domain}.{ext.suffix}"
-    if dom in FREE_MAIL_DOMAINS or dom in PLATFORM_DOMAINS:
+    if dom in FREE_MAIL_DOMAINS:
+        return None
+    # a page on a platform ("facebook.com/acme", "sites.google.com/view/acme") is the platform's; the
+    # platform's own site, or its staff's mail, is the platform's company's
+    if site and dom in PLATFORM_DOMAINS and (path.strip("/") or ext.subdomain not in ("", "www")):
         return None
     return dom
 
@@ -782,16 +808,20 @@ _TAX_LABELS = frozenset(
 _LABEL_TAILS = frozenset({"NO", "NR", "ID", "NUM"})
 
 
-def _unlabelled(tokens: list[str]) -> list[str]:
+# labels written after the number, glued to it or not ("CHE116281710MWST", "NO 995 525 828 MVA")
+_TAX_SUFFIX = re.compile(r"(?<=\d)(?:MWST|TVA|IVA|MVA|MOMS)$")
+
+
+def _unlabelled(tokens: list[str]) -> str:
+    """The compact number of a tax ID's words without the labels before and after it."""
     start = 0
     while start < len(tokens) - 1 and (
-        tokens[start] in _TAX_LABELS or (start and tokens[start] in _LABEL_TAILS) or tokens[start] == "P"
+        tokens[start] in _TAX_LABELS
+        or (start and tokens[start] in _LABEL_TAILS)
+        or (tokens[start] == "P" and tokens[start + 1] == "IVA")  # the Italian "P. IVA"
     ):
         start += 1
-    end = len(tokens)
-    while end > start + 1 and tokens[end - 1] in _TAX_LABELS:
-        end -= 1
-    return tokens[start:end]
+    return _TAX_SUFFIX.sub("", "".join(tokens[start:]))
 
 
 @lru_cache(maxsize=200_000)
@@ -801,7 +831,8 @@ def tax_id(raw: str | None, country_code: str | None = None) -> tuple[str | None
         return None, False
     from stdnum.eu import vat as eu_vat
 
-    compact = "".join(_unlabelled(re.findall(r"[A-Z0-9]+", str(raw).upper())))
+    words = re.findall(r"[A-Z0-9]+", str(raw).upper())
+    compact = _unlabelled(words)
     if len(compact) < 5:
         return None, False
     if compact[:2].isalpha():
@@ -813,9 +844,11 @@ def tax_id(raw: str | None, country_code: str | None = None) -> tuple[str | None
         if not valid and cc not in eu_vat.MEMBER_STATES:
             from stdnum.util import get_cc_module
 
-            # the United Kingdom left the EU's module; Switzerland's UID keeps its "CHE" whole
+            # the United Kingdom left the EU's module; Switzerland's UID keeps its "CHE" whole, and
+            # Norway's checker wants the "MVA" after the number
+            written = "".join(words)
             mods = [get_cc_module(cc.lower(), kind) for kind in ("vat", "uid")]
-            valid = any(m.is_valid(compact) or m.is_valid(compact[2:]) for m in mods if m)
+            valid = any(m.is_valid(x) for m in mods if m for x in (compact, compact[2:], written))
         return compact, valid
     cc = (country_code or "").upper()
     if cc == "US":
@@ -930,21 +963,24 @@ def street(raw: str | None) -> str:
 
 # a unit inside the building ("Suite 936", "Apt. 872", "Flat 8", "Studio 03"): one system writes it,
 # another leaves it out or puts it on the second line, so it neither makes nor breaks an address
-_UNIT = re.compile(r"\b(?:suite|apartment|unit|flat|floor|room|studio|office)\s+\S+")
+_UNIT = re.compile(r"\b(?:suite|apartment|unit|flat|floor|room|studio|office)\s+\S*\d\S*")
 
 
 @lru_cache(maxsize=200_000)
 def street_unit(street_norm: str) -> tuple[str, str | None]:
-    """A normalised street line without its unit, and the unit: ``("12 main street", "suite 4")``."""
-    found = _UNIT.search(street_norm)
-    if not found:
+    """A normalised street line without its units, and the units: ``("12 main street", "suite 4")``
+    (a unit has a number: the "Ste" of "Rue Ste-Catherine", read as a suite, is none)."""
+    units = _UNIT.findall(street_norm)
+    if not units:
         return street_norm, None
     core = _SPACES.sub(" ", _UNIT.sub(" ", street_norm)).strip()
-    return (core, found.group(0)) if core else (street_norm, None)
+    return (core, " ".join(units)) if core else (street_norm, None)
 
 
 def house_number(street_norm: str) -> str | None:
-    m = re.search(r"\b(\d+[a-z]?)\b", street_norm)
+    """The house number of a normalised street line: its first number outside a unit ("12" of "suite
+    400 12 main street")."""
+    m = re.search(r"\b(\d+[a-z]?)\b", street_unit(street_norm)[0])
     return m.group(1) if m else None
 
 
@@ -964,38 +1000,56 @@ def postal_code(raw: str | None) -> str | None:
 # persons
 
 
-# titles, generations and degrees written around a person's name: no part of it
-_NAME_AFFIXES = frozenset(
-    {
-        "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "herr", "frau", "mme", "mlle", "dott",
-        "jr", "sr", "ii", "iii", "iv", "phd", "md", "mba", "esq", "cpa", "msc", "bsc", "dipl",
-    }
-)  # fmt: skip
-
-
-# the generation after a name: a father and son of one name at one address differ only by it
+# what is written around a person's name and is no part of it: a title before it, a degree or the
+# generation after it. Only there: "Michael Herr" and "Olive Senior" keep their family names, and a
+# name of one word is that word.
+_TITLES = frozenset(
+    {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "herr", "frau", "mme", "mlle", "dott", "dipl"}
+)
+_DEGREES = frozenset({"phd", "md", "mba", "esq", "cpa", "msc", "bsc"})
+# a father and son of one name at one address often differ by nothing else; "II" is a junior too
 _GENERATIONS = {
-    "jr": "jr", "junior": "jr", "sr": "sr", "senior": "sr",
-    "ii": "ii", "2nd": "ii", "iii": "iii", "3rd": "iii", "iv": "iv", "4th": "iv",
+    "jr": "jr", "junior": "jr", "ii": "jr", "2nd": "jr", "sr": "sr", "senior": "sr",
+    "iii": "iii", "3rd": "iii", "iv": "iv", "4th": "iv",
 }  # fmt: skip
 
 
+def _person_tokens(raw: str | None, keep: int) -> list[str]:
+    """The words of a name, folded one by one ("Jean-Pierre" one word, "jean pierre"), without the
+    titles before it, and without the degrees and generation after it as long as `keep` words are left
+    (1 for a given or family name, 2 for a whole name)."""
+    tokens = [w for w in map(fold, str(raw or "").split()) if w]
+    while len(tokens) > 1 and tokens[0] in _TITLES:
+        tokens = tokens[1:]
+    while len(tokens) > keep and (tokens[-1] in _DEGREES or tokens[-1] in _GENERATIONS):
+        tokens = tokens[:-1]
+    return tokens
+
+
 def person_name(raw: str | None) -> str:
+    return " ".join(_person_tokens(raw, 1))
+
+
+def _generation_of(raw: str | None, keep: int) -> str | None:
     tokens = fold(raw).split()
-    # "Junior" and "Senior" first are given names (Junior Santos), after it the generation
-    return " ".join(
-        t for i, t in enumerate(tokens) if t not in _NAME_AFFIXES and not (i and t in _GENERATIONS)
-    )
+    while tokens and tokens[-1] in _DEGREES:
+        tokens = tokens[:-1]
+    return _GENERATIONS.get(tokens[-1]) if len(tokens) > keep else None
 
 
-def generation(*raws: str | None) -> str | None:
-    """The generation a person's name gives ("Smith Jr." → ``jr``, "John Smith III" → ``iii``) in any
-    of its fields (a family name, a whole name), never as its first word."""
-    for raw in raws:
-        for token in fold(raw).split()[1:]:
-            if token in _GENERATIONS:
-                return _GENERATIONS[token]
-    return None
+def generation(family_name: str | None, whole_name: str | None) -> str | None:
+    """The generation a person's family name or whole name ends with ("Smith Jr." → ``jr``, "John
+    Smith III" → ``iii``, "Smith, John Jr." → ``jr``); none in "Olive Senior" or "Santos, Junior"."""
+    if found := _generation_of(family_name, 1):
+        return found
+    text = str(whole_name or "")
+    if "," in text:
+        family, given = text.split(",", 1)
+        alone = fold(given).split()
+        if len(alone) == 1 and len(alone[0]) < 5 and alone[0] in _GENERATIONS:  # "Smith, Jr."
+            return _GENERATIONS[alone[0]]
+        return _generation_of(given, 1) or _generation_of(family, 1)
+    return _generation_of(text, 2)
 
 
 def person_parts(raw: str | None) -> tuple[str, str]:
@@ -1007,13 +1061,15 @@ def person_parts(raw: str | None) -> tuple[str, str]:
     text = str(raw or "")
     if "," in text:
         family, given = text.split(",", 1)
-        if person_name(given):
+        words = fold(given).split()
+        # "Jane Smith, MBA" and "Smith, Jr." give no given name; "Santos, Junior" does
+        if words and not all(w in _DEGREES or (w in _GENERATIONS and len(w) < 5) for w in words):
             return person_name(given), person_name(family)
         text = family  # "Jane Smith, MBA": what follows the comma is no given name
-    words = [word for word in text.split() if person_name(word)]  # titles ("Dr.") dropped
-    if len(words) < 2:
-        return "", person_name(" ".join(words))
-    return person_name(words[0]), person_name(" ".join(words[1:]))
+    tokens = _person_tokens(text, 2)
+    if len(tokens) < 2:
+        return "", " ".join(tokens)
+    return tokens[0], " ".join(tokens[1:])
 
 
 def email_address(raw: str | None) -> str | None:

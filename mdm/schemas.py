@@ -235,13 +235,17 @@ SCHEMAS: dict[str, Schema] = {
 
 
 def is_blank(value: Any) -> bool:
-    """Empty, or a placeholder such as "N/A" (see ``normalize.is_placeholder``): the field is not given."""
-    return value is None or (isinstance(value, str) and normalize.is_placeholder(value)) or value == []
+    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+
+
+def _placeholder(domain: str, value: Any) -> bool:
+    # a party's "N/A" is no value (normalize.is_placeholder); another domain's "unknown" may be one
+    return domain == Domain.CUSTOMER and isinstance(value, str) and normalize.is_placeholder(value)
 
 
 def _held(placeholders: Mapping[str, str], names: Iterable[str]) -> str:
     held = [f"{placeholders[n]!r}" for n in names if n in placeholders]
-    return f" ({', '.join(held)} holds no value)" if held else ""
+    return f" ({', '.join(held)} {'holds' if len(held) == 1 else 'hold'} no value)" if held else ""
 
 
 def validate(domain: str, payload: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
@@ -253,7 +257,7 @@ def validate(domain: str, payload: Mapping[str, Any]) -> tuple[dict[str, Any], E
     country = normalize.country(str(payload.get("country") or "")) if "country" in schema.by_name else None
     for spec in schema.fields:
         value = payload.get(spec.name)
-        if is_blank(value):
+        if is_blank(value) or _placeholder(domain, value):
             if isinstance(value, str) and value.strip():
                 placeholders[spec.name] = value.strip()
             if spec.required:

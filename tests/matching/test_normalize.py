@@ -78,6 +78,18 @@ def test_a_trade_name_is_a_second_name():
     assert f["names"] == ["northwind", "widget world"]
     assert features("customer", {"name": "Acme, Inc. (formerly Widget Co)"})["names"] == ["acme", "widget"]
     assert nz.trade_name("Northwind Ltd") is None
+    assert nz.trade_name("Northwind Ltd t/a Ltd") is None
+    # "DBA" and "AKA" are words of names unless a full stop, a comma or a parenthesis marks them
+    assert nz.org_name("Remote DBA Experts Ltd") == ("remote dba experts", "ltd")
+    assert nz.org_name("Studio Aka Ltd") == ("studio aka", "ltd")
+    assert nz.trade_name("Northwind, dba Widget World") == "widget world"
+
+
+def test_what_a_dash_or_a_status_cuts_off_holds_no_legal_form():
+    assert nz.org_name("Smith - Jones LLP") == ("smith jones", "llp")
+    assert nz.org_name("Metall IG") == ("metall ig", None)  # no company state without a company form
+    assert nz.org_name("Main St Bakery Inc") == ("main st bakery", "inc")  # only a first St is a saint
+    assert nz.org_name("Lombard Odier & Cie") == ("lombard odier", "co")
 
 
 def test_org_name_and_or_ampersand_agree():
@@ -137,6 +149,14 @@ def test_country(raw, iso):
         ("https://www.facebook.com/carterbakery", None),
         ("linkedin.com/company/carter", None),
         ("https://carter-bakery.myshopify.com/", "carter-bakery.myshopify.com"),
+        ("https://sites.google.com/view/carter", None),
+        ("google.com", "google.com"),  # the platform's own site
+        ("jane@fb.com", "fb.com"),  # and its staff's mail
+        # the first of a list that names a party's domain
+        ("jane@gmail.com; accounts@carter.co.uk", "carter.co.uk"),
+        ("facebook.com/carter www.carter.co.uk", "carter.co.uk"),
+        # UTS 46 (IDNA 2008), as browsers: "straße.de" is not "strasse.de"
+        ("www.straße.de", "xn--strae-oqa.de"),
     ],
 )
 def test_web_domain(raw, dom):
@@ -175,8 +195,12 @@ def test_tax_id_compact_and_validity():
         ("P.IVA IT 00743110157", "IT", ("IT00743110157", True)),
         ("EIN 03-1705905", "US", ("031705905", True)),
         ("CHE-116.281.710 MWST", "CH", ("CHE116281710", True)),
+        ("CHE116281710MWST", "CH", ("CHE116281710", True)),
         # a Norwegian number keeps its country, which is also the word "No"
-        ("NO 995 525 828 MVA", "NO", ("NO995525828", False)),
+        ("NO 974 760 673 MVA", "NO", ("NO974760673", True)),
+        ("NO974760673MVA", "NO", ("NO974760673", True)),
+        # a Spanish public body's CIF begins with a P, which is no label
+        ("P-2807900-B", "ES", ("ESP2807900B", True)),
     ],
 )
 def test_tax_id_labels_are_not_part_of_the_number(raw, country, expected):
@@ -193,15 +217,21 @@ def test_a_labelled_tax_id_is_the_same_tax_id():
     assert identifier(a, b, spec)[0] == "exact"
 
 
-@pytest.mark.parametrize("placeholder", ["N/A", "n.a.", "#N/A", "-", "unknown", "Not provided", "?"])
+@pytest.mark.parametrize("placeholder", ["N/A", "n.a.", "#N/A", "-", "unknown", "Not provided", "?", "null"])
 def test_placeholders_are_missing_values(placeholder):
     f = features(
         "customer",
         {"name": "Carter Ltd", "country": placeholder, "phone": placeholder, "tax_id": placeholder},
     )
     assert f.get("country") is None and f.get("phone") is None and f.get("tax_id") is None
-    # "NA" alone is Namibia's code
+    # "NA" alone is Namibia's code, and Nil a given name
     assert features("customer", {"name": "Carter Ltd", "country": "NA"})["country"] == "NA"
+    assert (
+        features("customer", {"party_type": "individual", "given_name": "Nil", "family_name": "Kaya"})[
+            "given"
+        ]
+        == "nil"
+    )
 
 
 def test_postal_codes():
@@ -209,6 +239,11 @@ def test_postal_codes():
     assert nz.postal_code("sw1a 1aa") == "SW1A1AA"
     assert nz.street_unit("12 main street suite 400") == ("12 main street", "suite 400")
     assert nz.street_unit("flat 8 higgins parkways") == ("higgins parkways", "flat 8")
+    assert nz.street_unit("12 main street suite 4 floor 2") == ("12 main street", "suite 4 floor 2")
+    # the "Ste" of a French street, which reads as a suite, has no number: no unit
+    assert nz.street_unit(nz.street("1200 Rue Ste-Catherine O"))[1] is None
+    # the house number is outside the unit
+    assert nz.house_number(nz.street("Suite 400, 12 Main St")) == "12"
 
 
 def test_street_abbreviations():
@@ -251,6 +286,33 @@ def test_a_persons_whole_name_splits_into_given_and_family():
     assert nz.person_parts("John Smith III") == ("john", "smith")
     assert nz.person_parts("Ms. Jane Smith, MBA") == ("jane", "smith")
     assert nz.person_parts("Doe, Jane, PhD") == ("jane", "doe")
+    # a title only before the name, a degree or generation only after it, and never the whole name
+    assert nz.person_parts("Michael Herr") == ("michael", "herr")
+    assert nz.person_parts("Olive Senior") == ("olive", "senior")
+    assert nz.person_parts("Santos, Junior") == ("junior", "santos")
+    assert nz.person_name("Herr") == "herr"
+
+
+@pytest.mark.parametrize(
+    ("family", "whole", "expected"),
+    [
+        ("Smith Jr.", None, "jr"),
+        (None, "John Smith III", "iii"),
+        (None, "Smith, John Jr", "jr"),
+        (None, "Smith Jr., John", "jr"),
+        (None, "Smith, Jr.", "jr"),
+        (None, "John Smith II", "jr"),  # a II is a junior
+        (None, "Olive Senior", None),
+        (None, "Santos, Junior", None),
+        ("Senior", "Olive Senior", None),
+    ],
+)
+def test_generation(family, whole, expected):
+    assert nz.generation(family, whole) == expected
+
+
+def test_only_a_person_has_a_generation():
+    assert features("customer", {"name": "Carlyle Partners III LP"}).get("generation") is None
 
 
 def test_a_persons_name_keeps_what_would_be_a_legal_form_or_abbreviation_in_a_company_name():

@@ -103,6 +103,9 @@ def test_placeholders_are_no_values(crm, ingest):
     assert "'N/A' holds no value" in report.outcomes[0].reason
     stored = SourceRecord.objects.get(source_id="P2").attributes
     assert "country" not in stored and "phone" not in stored
+    # a product's "Unknown" category is a value someone chose
+    ingest(crm, "product", {"source_id": "SKU1", "name": "Widget", "category": "Unknown"})
+    assert SourceRecord.objects.get(source_id="SKU1").attributes["category"] == "Unknown"
 
 
 def test_dates_written_the_ways_systems_write_them_are_stored_as_iso(crm, ingest):
