@@ -45,6 +45,7 @@ import re
 import unicodedata
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 import idna
 import phonenumbers
@@ -74,7 +75,8 @@ def is_placeholder(text: str) -> bool:
     """Blank, or a stand-in for a value ("N/A", "unknown", "-"), in a party's fields: not "None" or
     "Nil", which are a product's or a person's name as often."""
     text = text.strip()
-    return not text or bool(_PLACEHOLDER.fullmatch(text))
+    # every field of every record is asked: a value longer than any placeholder needs no pattern
+    return not text or (len(text) <= 16 and bool(_PLACEHOLDER.fullmatch(text)))
 
 
 def fold(text: str | None) -> str:
@@ -458,6 +460,7 @@ _PARENTHESES = re.compile(r"\(([^()]*)\)")
 # the state of a company after its form ("GmbH i.L.", "SA en liquidation"), not part of its name; without
 # a form before it, it may be ("Metall IG")
 _STATUS = re.compile(r"(?:\s+(?:i ?l|i ?g|in liquidation|en liquidation|in liquidazione|en liquidacion))+$")
+_STATUS_ENDS = frozenset({"l", "il", "g", "ig", "liquidation", "liquidazione", "liquidacion"})
 
 
 def _parenthesis(match: re.Match[str]) -> str:
@@ -467,8 +470,14 @@ def _parenthesis(match: re.Match[str]) -> str:
     return f" {match.group(1)} " if words and all(w in _FORM_WORDS for w in words) else " "
 
 
+# what a name must hold for _name_parts to have work (most names hold none of it)
+_NAME_PART_MARKS = re.compile(r"[(|\u2013\u2014]| - |/a|dba|aka|trading|doing|formerly|vormals", re.I)
+
+
 def _name_parts(raw: str) -> tuple[str, str | None]:
     """(the name the party is registered under, another name it goes by or None)."""
+    if not _NAME_PART_MARKS.search(raw):
+        return raw, None
     legal, *alias = _ALIAS.split(raw, maxsplit=1)
     legal = _PARENTHESES.sub(_parenthesis, legal)
     head, *tail = _QUALIFIER.split(legal, maxsplit=1)
@@ -496,7 +505,11 @@ def org_name(raw: str | None) -> tuple[str, str | None]:
     ('west consulting', 'llc')
     """
     folded = " ".join(_CONJUNCTIONS.get(t, t) for t in fold(_name_parts(raw)[0] if raw else raw).split())
-    if (status := _STATUS.search(folded)) and split_legal_form(folded[: status.start()])[1]:
+    if (
+        folded.rpartition(" ")[2] in _STATUS_ENDS
+        and (status := _STATUS.search(folded))
+        and split_legal_form(folded[: status.start()])[1]
+    ):
         folded = folded[: status.start()]
     if not folded:
         return "", None
@@ -824,6 +837,15 @@ def _unlabelled(tokens: list[str]) -> str:
     return _TAX_SUFFIX.sub("", "".join(tokens[start:]))
 
 
+@lru_cache(maxsize=1000)
+def _tax_modules(cc: str, kinds: tuple[str, ...]) -> list[Any]:
+    """python-stdnum's modules for these kinds of number in a country (a look-up per record cost more
+    than checking the number)."""
+    from stdnum.util import get_cc_module
+
+    return [m for m in (get_cc_module(cc.lower(), kind) for kind in kinds) if m]
+
+
 @lru_cache(maxsize=200_000)
 def tax_id(raw: str | None, country_code: str | None = None) -> tuple[str | None, bool]:
     """(compact tax ID, valid?) — EU VAT numbers keep their country prefix."""
@@ -842,13 +864,10 @@ def tax_id(raw: str | None, country_code: str | None = None) -> tuple[str | None
         except Exception:
             valid = False
         if not valid and cc not in eu_vat.MEMBER_STATES:
-            from stdnum.util import get_cc_module
-
             # the United Kingdom left the EU's module; Switzerland's UID keeps its "CHE" whole, and
             # Norway's checker wants the "MVA" after the number
-            written = "".join(words)
-            mods = [get_cc_module(cc.lower(), kind) for kind in ("vat", "uid")]
-            valid = any(m.is_valid(x) for m in mods if m for x in (compact, compact[2:], written))
+            forms = dict.fromkeys((compact, compact[2:], "".join(words)))
+            valid = any(m.is_valid(x) for m in _tax_modules(cc, ("vat", "uid")) for x in forms)
         return compact, valid
     cc = (country_code or "").upper()
     if cc == "US":
@@ -862,12 +881,9 @@ def tax_id(raw: str | None, country_code: str | None = None) -> tuple[str | None
                 return prefixed, True
         except Exception:
             pass
-        from stdnum.util import get_cc_module
-
-        for kind in ("vat", "tin"):
-            mod = get_cc_module(cc.lower(), kind)
+        for mod in _tax_modules(cc, ("vat", "tin")):
             try:
-                if mod and mod.is_valid(compact):
+                if mod.is_valid(compact):
                     return compact, True
             except Exception:
                 pass
@@ -966,7 +982,7 @@ def street(raw: str | None) -> str:
 _UNIT = re.compile(r"\b(?:suite|apartment|unit|flat|floor|room|studio|office)\s+\S*\d\S*")
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=20_000)  # the lines of one record's neighbourhood: a pair asks for both twice
 def street_unit(street_norm: str) -> tuple[str, str | None]:
     """A normalised street line without its units, and the units: ``("12 main street", "suite 4")``
     (a unit has a number: the "Ste" of "Rue Ste-Catherine", read as a suite, is none)."""
@@ -977,10 +993,14 @@ def street_unit(street_norm: str) -> tuple[str, str | None]:
     return (core, " ".join(units)) if core else (street_norm, None)
 
 
+_NUMBER = re.compile(r"\b(\d+[a-z]?)\b")
+
+
 def house_number(street_norm: str) -> str | None:
     """The house number of a normalised street line: its first number outside a unit ("12" of "suite
-    400 12 main street")."""
-    m = re.search(r"\b(\d+[a-z]?)\b", street_unit(street_norm)[0])
+    400 12 main street"), or the unit's where the line has no other ("8" of "flat 8 higgins
+    parkways": two flats of one street are two addresses)."""
+    m = _NUMBER.search(street_unit(street_norm)[0]) or _NUMBER.search(street_norm)
     return m.group(1) if m else None
 
 

@@ -234,7 +234,7 @@ def test_placeholders_are_missing_values(placeholder):
     )
 
 
-def test_postal_codes():
+def test_postal_codes_and_units():
     assert nz.postal_code("02110-1234") == nz.postal_code("02110") == "02110"
     assert nz.postal_code("sw1a 1aa") == "SW1A1AA"
     assert nz.street_unit("12 main street suite 400") == ("12 main street", "suite 400")
@@ -242,8 +242,10 @@ def test_postal_codes():
     assert nz.street_unit("12 main street suite 4 floor 2") == ("12 main street", "suite 4 floor 2")
     # the "Ste" of a French street, which reads as a suite, has no number: no unit
     assert nz.street_unit(nz.street("1200 Rue Ste-Catherine O"))[1] is None
-    # the house number is outside the unit
+    # the house number is outside the unit, or the unit's where there is no other: two flats of one
+    # street are two addresses
     assert nz.house_number(nz.street("Suite 400, 12 Main St")) == "12"
+    assert nz.house_number(nz.street("Flat 8, Higgins Parkways")) == "8"
 
 
 def test_street_abbreviations():
