@@ -64,19 +64,20 @@ _SPACES = re.compile(r"\s+")
 
 # what people type into a field they cannot fill: it holds no value ("N/A" in a country field is not
 # Namibia, "unknown" no company's name)
-_PLACEHOLDER = re.compile(
-    r"(?:#?n/a|n\.\s?a\.?|null|unknown|unbekannt|inconnu|tbd|tba|"
-    r"not (?:available|applicable|known|provided)|[-?._/ ]+)",
-    re.I,
-)
+_PLACEHOLDERS = frozenset(
+    {
+        "n/a", "#n/a", "n.a", "n.a.", "n. a.", "null", "unknown", "unbekannt", "inconnu", "tbd", "tba",
+        "not available", "not applicable", "not known", "not provided",
+    }
+)  # fmt: skip
 
 
 def is_placeholder(text: str) -> bool:
-    """Blank, or a stand-in for a value ("N/A", "unknown", "-"), in a party's fields: not "None" or
-    "Nil", which are a product's or a person's name as often."""
+    """Blank, punctuation alone, or a stand-in for a value ("N/A", "unknown"), in a party's fields: not
+    "None" or "Nil", which are a product's or a person's name as often."""
     text = text.strip()
-    # every field of every record is asked: a value longer than any placeholder needs no pattern
-    return not text or (len(text) <= 16 and bool(_PLACEHOLDER.fullmatch(text)))
+    # every field of every record is asked: a set, not a pattern
+    return not text or (len(text) <= 16 and (text.lower() in _PLACEHOLDERS or not text.strip("-?._/ ")))
 
 
 def fold(text: str | None) -> str:
