@@ -106,6 +106,11 @@ CELERY_TASK_ACKS_LATE = True
 # Every task is idempotent (a part already done is not done again).
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker process that grew past this many MiB in a task (a batch run's shard of pairs or its settling)
+# is replaced by a fresh one once the task is done: Python keeps what it freed, and a worker whose
+# other process still held a finished shard's memory while one settled a million records needed 8 GiB.
+# A task one record at a time stays far below it.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("MDM_WORKER_MAX_MEMORY_MB", 2048) * 1024  # KiB
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
