@@ -663,6 +663,22 @@ def test_an_upgrade_compares_a_persons_email_and_their_given_names_as_conflictin
     assert config.settings["fields"] == stored["fields"]
 
 
+def test_an_upgrade_compares_a_persons_generation():
+    from importlib import import_module
+
+    migration = import_module("matching.migrations.0012_person_generation")
+    default = services.default_settings("customer").to_dict()
+    assert next(spec for spec in default["fields"] if spec["name"] == "generation") == migration.GENERATION
+    stored = {**default, "fields": [dict(spec) for spec in default["fields"] if spec["name"] != "generation"]}
+    config = _settings_migrated(migration.add_person_generation, stored)
+    assert config.model is None, "refitted with the new field"
+    assert services.load_settings(config)[0].to_dict() == default
+    config = _settings_migrated(migration.add_person_generation, config.settings)
+    assert config.model == FITTED, "settings that have it keep their model"
+    config = _settings_migrated(migration.remove_person_generation, config.settings)
+    assert config.settings["fields"] == stored["fields"]
+
+
 def test_an_upgrade_to_shards_in_bytes_fails_the_runs_still_scoring_and_no_other():
     from importlib import import_module
 
