@@ -28,7 +28,13 @@ _FAMILY_COUNTRY = {"us": "US", "gb": "GB", "de": "DE", "nl": "NL", "fr": "FR", "
 
 def _s(attrs: Mapping[str, Any], key: str) -> str:
     value = attrs.get(key)
-    text = "" if value is None else str(value).strip()
+    return "" if value is None else str(value).strip()
+
+
+def _party(attrs: Mapping[str, Any], key: str) -> str:
+    """A party's field, "" for a placeholder ("N/A"), as ingest reads it (``mdm.schemas``); another
+    domain's "Unknown" may be a value."""
+    text = _s(attrs, key)
     return "" if nz.is_placeholder(text) else text
 
 
@@ -42,17 +48,17 @@ def _phone_region(e164: str | None) -> str | None:
 
 
 def customer_features(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    party_type = (_s(attrs, "party_type") or "organization").lower()
+    party_type = (_party(attrs, "party_type") or "organization").lower()
     individual = party_type.startswith("ind") or party_type == "person"
-    explicit_country = nz.country(_s(attrs, "country"))
+    explicit_country = nz.country(_party(attrs, "country"))
 
-    tax, tax_valid = nz.tax_id(_s(attrs, "tax_id"), explicit_country)
+    tax, tax_valid = nz.tax_id(_party(attrs, "tax_id"), explicit_country)
     hint = nz.tax_country(tax) if tax_valid or (tax and tax[:2].isalpha()) else None
 
-    name_raw = _s(attrs, "name")
-    legal_raw = _s(attrs, "legal_name")
-    given = nz.person_name(_s(attrs, "given_name"))
-    family = nz.person_name(_s(attrs, "family_name"))
+    name_raw = _party(attrs, "name")
+    legal_raw = _party(attrs, "legal_name")
+    given = nz.person_name(_party(attrs, "given_name"))
+    family = nz.person_name(_party(attrs, "family_name"))
     if individual and not (given or family):
         given, family = nz.person_parts(name_raw or legal_raw)
     if individual and (given or family):
@@ -67,15 +73,15 @@ def customer_features(attrs: Mapping[str, Any]) -> dict[str, Any]:
         names = [n for n in dict.fromkeys([name, legal_name, *trade]) if n]
 
     domains = []
-    for raw in (_s(attrs, "website"), _s(attrs, "email")):
+    for raw in (_party(attrs, "website"), _party(attrs, "email")):
         dom = nz.web_domain(raw)
         if dom and dom not in domains:
             domains.append(dom)
     labels = sorted({nz.domain_label(d) for d in domains} - {None})
 
-    phone = nz.phone(_s(attrs, "phone"), explicit_country or hint)
+    phone = nz.phone(_party(attrs, "phone"), explicit_country or hint)
     # only a number written with its country code says where the party is
-    phone_raw = _s(attrs, "phone")
+    phone_raw = _party(attrs, "phone")
     phone_country = _phone_region(phone) if phone_raw.startswith(("+", "00")) else None
     national = nz.phone_national(phone)
 
@@ -87,7 +93,7 @@ def customer_features(attrs: Mapping[str, Any]) -> dict[str, Any]:
         or _FAMILY_COUNTRY.get(family_code or "")
     )
 
-    street = nz.street(_s(attrs, "address_line1"))
+    street = nz.street(_party(attrs, "address_line1"))
     feats: dict[str, Any] = {
         "party_type": "individual" if individual else "organization",
         "name": name or None,
@@ -106,13 +112,13 @@ def customer_features(attrs: Mapping[str, Any]) -> dict[str, Any]:
         "country_hint": explicit_country or hint,
         "street": street or None,
         "house": nz.house_number(street) if street else None,
-        "city": nz.fold(_s(attrs, "city")) or None,
-        "postal": nz.postal_code(_s(attrs, "postal_code")),
+        "city": nz.fold(_party(attrs, "city")) or None,
+        "postal": nz.postal_code(_party(attrs, "postal_code")),
         # a person's own mailbox says who they are (an organisation's is its domain, above)
-        "email": nz.email_address(_s(attrs, "email")) if individual else None,
-        "source_id": _s(attrs, "source_id") or None,
-        "parent_ref": _s(attrs, "parent_source_id") or None,
-        "system": _s(attrs, "system") or None,
+        "email": nz.email_address(_party(attrs, "email")) if individual else None,
+        "source_id": _party(attrs, "source_id") or None,
+        "parent_ref": _party(attrs, "parent_source_id") or None,
+        "system": _party(attrs, "system") or None,
     }
     if individual or given or family:
         feats.update(
@@ -120,11 +126,11 @@ def customer_features(attrs: Mapping[str, Any]) -> dict[str, Any]:
                 "given": given or None,
                 "given_forms": list(nz.given_name_forms(given)) if given else [],
                 "family": family or None,
-                "generation": nz.generation(_s(attrs, "family_name"), _s(attrs, "name"))
+                "generation": nz.generation(_party(attrs, "family_name"), _party(attrs, "name"))
                 if individual
                 else None,
-                "birth_date": nz.birth_date(_s(attrs, "birth_date"), explicit_country),
-                "national_id": nz.national_id(_s(attrs, "national_id")),
+                "birth_date": nz.birth_date(_party(attrs, "birth_date"), explicit_country),
+                "national_id": nz.national_id(_party(attrs, "national_id")),
             }
         )
     return feats

@@ -59,3 +59,10 @@ def test_a_fit_no_worker_took_is_done_by_the_preparing_worker(
     run.refresh_from_db()
     assert run.status == MatchRun.Status.DONE, run.error
     assert frozenset({"A1", "A2", "A3"}) in _grouping()
+
+
+def test_a_worker_process_grown_past_its_memory_bound_is_replaced():
+    """Celery reads the bound under its own name (a misspelt setting would be silently ignored)."""
+    from config.celery import app
+
+    assert app.conf.worker_max_memory_per_child == 2048 * 1024  # KiB: MDM_WORKER_MAX_MEMORY_MB's default

@@ -224,6 +224,8 @@ def test_placeholders_are_missing_values(placeholder):
         {"name": "Carter Ltd", "country": placeholder, "phone": placeholder, "tax_id": placeholder},
     )
     assert f.get("country") is None and f.get("phone") is None and f.get("tax_id") is None
+    # a product may be called what a party's field would only hold for want of a value
+    assert features("product", {"name": "Unknown"})["name"] == "unknown"
     # "NA" alone is Namibia's code, and Nil a given name
     assert features("customer", {"name": "Carter Ltd", "country": "NA"})["country"] == "NA"
     assert (
