@@ -85,6 +85,20 @@ def check_merge(
     return MergeCheck(True, "", mean, lowest)
 
 
+def _drawn_sides(
+    cs: _Clusters, ra: int, rb: int, information: Callable[[int], int] | None
+) -> list[tuple[int, int]]:
+    """The (small, big) readings of an edge between clusters `ra` and `rb`: the smaller cluster, or
+    of two of one size the one whose records hold less information, may belong elsewhere."""
+    size_a, size_b = len(cs.members[ra]), len(cs.members[rb])
+    if size_a == size_b and information is not None:
+        size_a = sum(information(x) for x in cs.members[ra])
+        size_b = sum(information(x) for x in cs.members[rb])
+    if size_a != size_b:
+        return [(ra, rb)] if size_a < size_b else [(rb, ra)]
+    return [(ra, rb), (rb, ra)]
+
+
 @dataclass
 class ClusterResult:
     clusters: list[list[int]]
@@ -129,6 +143,7 @@ def cluster(
     ambiguity_margin: float | None = None,
     ambiguous: set[int] | None = None,
     identified: Callable[[int, int], bool] | None = None,
+    information: Callable[[int], int] | None = None,
 ) -> ClusterResult:
     """Strongest-edge-first merging with cluster-level checks; judgements bind.
 
@@ -139,7 +154,10 @@ def cluster(
     member sharing the landline). Records in ``ambiguous`` (judged so up front, independently of the
     order) are never auto-linked.
     An edge whose two records ``identified`` as one party (they share an identifier) is not held back
-    so: what else the smaller side resembles does not make that pair doubtful.
+    so: what else the smaller side resembles does not make that pair doubtful. Of two sides of one
+    size, the one with less ``information`` (a ticket against a full record) is the one that may be
+    drawn elsewhere; when neither has less, both are asked, so that the answer never depends on
+    which record came first.
     """
     held = set(ambiguous or ())
     cs = _Clusters(ids)
@@ -167,15 +185,17 @@ def cluster(
             refused.append((a, b, "ambiguous"))
             continue
         if ambiguity_margin is not None and not (identified and identified(a, b)):
-            small, big = (ra, rb) if len(cs.members[ra]) <= len(cs.members[rb]) else (rb, ra)
             rivals = {
-                cs.find(c)
+                (big, cs.find(c))
+                for small, big in _drawn_sides(cs, ra, rb, information)
                 for x in cs.members[small]
                 for c, w2 in adjacency.get(x, ())
                 if w2 >= w - ambiguity_margin
-            } - {small, big}
+            }
             ambiguous = False
-            for rival in sorted(rivals):
+            for big, rival in sorted(rivals):
+                if rival in (ra, rb):
+                    continue
                 rival_check = check_merge(
                     cs.members[big],
                     cs.members[rival],

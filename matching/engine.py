@@ -115,6 +115,15 @@ def shares_identifier(levels: Mapping[str, str]) -> bool:
     return any(levels.get(f) == level for f, level in IDENTIFYING_LEVELS.items())
 
 
+# what a record's features say of where it comes from, not of the party
+_BOOKKEEPING = frozenset({"source_id", "system", "party_type", "parent_ref"})
+
+
+def information(f: Mapping[str, Any]) -> int:
+    """How much a record tells of its party: the features it fills."""
+    return sum(1 for k, v in f.items() if v and k not in _BOOKKEEPING)
+
+
 def is_sparse(f: Mapping[str, Any]) -> bool:
     return not any(f.get(k) for k in _IDENTIFYING)
 
@@ -314,6 +323,7 @@ def settle_batch(
         ambiguity_margin=settings.ambiguity_margin,
         ambiguous=ambiguous,
         identified=lambda a, b: scorer.score(a, b).identified,
+        information=lambda rid: information(feats[rid]),
     )
     cluster_of = {rid: i for i, members in enumerate(result.clusters) for rid in members}
     refused_weak = {pair_key(a, b) for a, b, why in result.refused if why in ("weak_link", "ambiguous")}

@@ -300,6 +300,30 @@ def test_a_shared_identifier_is_not_held_back_as_ambiguous(settings):
     assert any({1, 2} <= set(c) for c in clusters)
 
 
+@pytest.mark.parametrize("order", [(1, 2, 3), (3, 2, 1), (2, 3, 1)])
+def test_a_ticket_drawn_to_two_parties_is_no_one_s_by_the_order_records_came_in(settings, order):
+    """A ticket gives the name, domain and phone of Steele in the US; the UK subsidiary's CRM record
+    shares the name and domain, the US party's CRM record the phone and a mistyped name. The ticket
+    links more strongly to the subsidiary, and the two CRM records may not be one party. Whichever
+    record came first, the ticket, the side with less to tell, is the one that could belong
+    elsewhere: it is not linked to the subsidiary but, through the phone they share, to the US party."""
+    ticket = {"name": "Steele", "website": "steele.com", "email": "admin@steele.com", "phone": "3229839752"}
+    subsidiary = {
+        "name": "STEELE",
+        "tax_id": "GB177294843",
+        "website": "https://steele.com/",
+        "address_line1": "421 Phillips Ridge",
+        "postal_code": "S9 0ED",
+        "country": "United Kingdom",
+    }
+    party = {"name": "Stele", "phone": "3229839752", "address_line1": "03779 Brian Mount Apt .453",
+             "postal_code": "07305", "country": "United States of America"}  # fmt: skip
+    ids = dict(zip(("ticket", "subsidiary", "party"), order, strict=True))
+    records = {ids["ticket"]: ticket, ids["subsidiary"]: subsidiary, ids["party"]: party}
+    result = resolve_batch(records, settings, model=MatchModel.from_settings(settings))
+    assert sorted(result.clusters) == sorted([sorted([ids["ticket"], ids["party"]]), [ids["subsidiary"]]])
+
+
 def test_another_street_in_the_same_locality_is_not_a_disagreement(settings, model):
     """A house number typed wrong (3351 for 33651) leaves the postal code and city agreeing: that
     weighs for the pair, while another street in another town weighs against it."""
