@@ -458,6 +458,8 @@ _ALIAS = re.compile(
 # "Acme Corporation - Accounts Payable", "Acme | Billing": a department or branch after the name
 _QUALIFIER = re.compile(r"\s+[-\u2013\u2014|]\s+")
 _PARENTHESES = re.compile(r"\(([^()]*)\)")
+# "TheDavis", "TheHaynes LLC": the space after a leading article lost (a capital follows it)
+_GLUED_ARTICLE = re.compile(r"^\s*The(?=[A-Z])")
 # the state of a company after its form ("GmbH i.L.", "SA en liquidation"), not part of its name; without
 # a form before it, it may be ("Metall IG")
 _STATUS = re.compile(r"(?:\s+(?:i ?l|i ?g|in liquidation|en liquidation|in liquidazione|en liquidacion))+$")
@@ -505,6 +507,8 @@ def org_name(raw: str | None) -> tuple[str, str | None]:
     >>> org_name("The WEST CONSULTING L.L.C.")
     ('west consulting', 'llc')
     """
+    if raw:
+        raw = _GLUED_ARTICLE.sub("The ", raw)
     folded = " ".join(_CONJUNCTIONS.get(t, t) for t in fold(_name_parts(raw)[0] if raw else raw).split())
     if (
         folded.rpartition(" ")[2] in _STATUS_ENDS

@@ -67,6 +67,11 @@ from matching.features import features
         ("Cie de Saint-Gobain", "compagnie de saint gobain", None),
         ("Coca-Cola Company", "coca cola", "co"),
         ("Boulangerie Gagnon Ltée", "boulangerie gagnon", "ltd"),
+        # a leading article whose space was lost; a name that only begins with the letters
+        ("TheDavis Corp.", "davis", "corp"),
+        ("TheHaynes LLC", "haynes", "llc"),
+        ("Theodor Weiss GmbH", "theodor weiss", "gmbh"),
+        ("Thermo Fisher Scientific", "thermo fisher scientific", None),
     ],
 )
 def test_org_name(raw, name, form):
