@@ -29,7 +29,7 @@ from rapidfuzz.distance import OSA
 
 from matching import normalize as nz
 from matching.compare import COMPARATORS, NAME_BANDS, identifier_key
-from matching.model import MAX_TOKEN_BITS, MIN_P, TOKEN_LEVELS, MatchModel, tf_value
+from matching.model import DISAGREEING, MAX_TOKEN_BITS, MIN_P, TOKEN_LEVELS, MatchModel, tf_value
 from matching.settings import FieldSpec
 
 UNDECIDED = -1
@@ -418,7 +418,10 @@ def _weigh(
     dropped. The pairs kept weigh exactly what they weigh without it."""
     prior_w, table = model._table()
     ranked = sorted(range(len(table)), key=lambda j: COST_ORDER.index(table[j][0].comparator))
-    ceilings = {j: _ceiling(model, table[j][0], table[j][2]) for j in ranked}
+    echoes = {rule.field: rule.weights for rule in model.echo_rules()}
+    ceilings = {
+        j: max([_ceiling(model, table[j][0], table[j][2]), *echoes.get(j, {}).values()]) for j in ranked
+    }
     rows = np.arange(c.size)
     view = c
     so_far = np.full(c.size, prior_w)
@@ -434,22 +437,45 @@ def _weigh(
         if spec.tf:
             _adjust(model, spec, view, names, codes, w)
         found[j] = (rows, names, codes, w)
-        so_far += w
+        if j in echoes:  # until the other fields are compared, its echo weight may be the one
+            so_far += np.maximum(w, np.array([echoes[j].get(n, -math.inf) for n in names])[codes])
+        else:
+            so_far += w
         still -= ceilings[j]
         if at_least > -math.inf:
             alive = np.flatnonzero(so_far + still >= at_least - _MARGIN)
             if len(alive) < len(rows):
                 rows, so_far = rows[alive], so_far[alive]
                 view = c.subset(rows)
-    evidence = np.zeros(len(rows), dtype=np.float64)
+    field_w: list[np.ndarray] = []
     levels: FieldLevels = {}
     for j, (spec, _, _) in enumerate(table):
         seen, names, codes, w = found[j]
         # the pairs still kept, among those the field was compared for (seen holds them, sorted)
         at = np.searchsorted(seen, rows)
-        evidence += w[at]
+        field_w.append(w[at])
         levels[spec.name] = (names, codes[at])
+    _echo(model, table, levels, field_w)
+    evidence = np.zeros(len(rows), dtype=np.float64)
+    for w in field_w:  # summed in field order, as ``weigh`` sums them
+        evidence += w
     return prior_w, rows, evidence, levels
+
+
+def _echo(model: MatchModel, table: list, levels: FieldLevels, weights: list[np.ndarray]) -> None:
+    """A field echoing another weighs by its echo u where its rule applies, as in ``MatchModel``
+    (the bounds `_weigh` drops pairs by count the higher of the two weights)."""
+    for rule in model.echo_rules():
+        at = [levels[table[j][0].name] for j in (rule.field, rule.echoed, *rule.others)]
+        (own_names, own), (echoed_names, echoed), *others = at
+        applies = np.isin(echoed, [i for i, n in enumerate(echoed_names) if n in rule.agreeing])
+        applies &= np.isin(own, [i for i, n in enumerate(own_names) if n in rule.weights])
+        disagree = np.zeros(len(own), dtype=bool)
+        for names, codes in others:
+            disagree |= np.isin(codes, [i for i, n in enumerate(names) if n in DISAGREEING])
+        applies &= disagree
+        table_w = np.array([rule.weights.get(n, 0.0) for n in own_names])
+        weights[rule.field] = np.where(applies, table_w[own], weights[rule.field])
 
 
 def _ceiling(model: MatchModel, spec: FieldSpec, weights: Mapping[str, float]) -> float:

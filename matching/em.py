@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from matching.compare import identifier_key
-from matching.model import MatchModel
+from matching.model import DISAGREEING, MatchModel
 from matching.settings import MISSING, FieldSpec
 
 # fewer hits than this in the random sample estimate nothing: the prior u stands
@@ -107,6 +107,8 @@ def estimate_u(
 ANCHORS = ("tax_id", "phone", "national_id")
 MAX_ANCHOR_GROUP = 10  # more records sharing one value (a switchboard, a placeholder) anchor nothing
 MIN_ANCHORED = 50  # fewer anchored pairs than this in a field's stage: its prior m stands
+# a name shared by more records than this (a common one) is left out of the echo u's pairs
+MAX_ECHO_GROUP = 50
 
 
 def estimate_m(
@@ -130,22 +132,10 @@ def estimate_m(
     """
     fields = {spec.name: spec for spec in model.settings.fields}
     anchors = [name for name in ANCHORS if name in fields and "exact" in fields[name].levels]
-    ids = sorted(feats)
     pairs: set[tuple[int, int]] = set()
     for name in anchors:
-        key = identifier_key(fields[name])
-        # grouped by value as arrays: a dict of lists held about 200 bytes a record at a million
-        codes, _ = pd.factorize(pd.Series([feats[pk].get(key) or None for pk in ids], dtype=object))
-        sizes = np.bincount(codes[codes >= 0]) if len(codes) else np.zeros(0, np.int64)
-        shared = np.flatnonzero((sizes > 1) & (sizes <= MAX_ANCHOR_GROUP))
-        held = np.flatnonzero(np.isin(codes, shared))
-        held = held[np.argsort(codes[held], kind="stable")]
-        for group in np.split(held, np.cumsum(sizes[shared])[:-1]) if len(shared) else ():
-            members = [ids[i] for i in group.tolist()]
-            pairs.update((a, b) for n, a in enumerate(members) for b in members[n + 1 :])
-    ordered = sorted(pairs)
-    if len(ordered) > max_pairs:
-        ordered = sorted(random.Random(seed).sample(ordered, max_pairs))
+        pairs |= _sharing(feats, identifier_key(fields[name]), MAX_ANCHOR_GROUP)
+    ordered = _sample(pairs, max_pairs, seed)
     gamma = level_matrix(model, ((feats[a], feats[b]) for a, b in ordered))
     column = {spec.name: j for j, spec in enumerate(model.settings.fields)}
     identified = {name: gamma[:, column[name]] == fields[name].levels.index("exact") for name in anchors}
@@ -175,6 +165,87 @@ def estimate_m(
         # a new table, not an edit: the model's level weights are cached per table
         model.m[spec.name] = new_m
     return {"m": "anchored", "anchored_pairs": len(ordered), "m_estimated": sorted(set(estimated))}
+
+
+def estimate_u_echo(
+    model: MatchModel,
+    feats: Mapping[int, dict[str, Any]],
+    *,
+    max_pairs: int = 50_000,
+    seed: int = 7,
+) -> dict[str, Any]:
+    """Set ``model.u_echo``: for each field that echoes another (``FieldSpec.echoes``), how often its
+    levels occur among pairs of different parties that agree on the echoed field and disagree on a
+    distinguishing field (where ``MatchModel`` weighs it by them).
+
+    The pairs are those of records sharing the echoed field's value (a name), found from the records
+    alone as ``estimate_m`` finds its pairs. Of those that disagree on a distinguishing field, each
+    counts by how likely it is a non-match judged without the echoing field (the current m and u):
+    on the labelled set this gave the domain's u among namesakes as the labels do, to 0.001. A field
+    with fewer than ``MIN_ANCHORED`` such pairs has no echo u: its own u stands.
+    """
+    model.u_echo = {}  # the weights the estimate starts from are the fields' own
+    specs = model.settings.fields
+    column = {spec.name: j for j, spec in enumerate(specs)}
+    found: dict[str, dict[str, float]] = {}
+    seen: dict[str, float] = {}
+    for spec in specs:
+        if spec.echoes not in column:
+            continue
+        echoed = specs[column[spec.echoes]]
+        ordered = _sample(_sharing(feats, identifier_key(echoed), MAX_ECHO_GROUP), max_pairs, seed)
+        gamma = level_matrix(model, ((feats[a], feats[b]) for a, b in ordered))
+        disagree = np.zeros(len(gamma), dtype=bool)
+        for name in model.settings.distinguishing_fields:
+            if name in column and name not in (spec.name, spec.echoes):
+                levels = specs[column[name]].levels
+                codes = [levels.index(level) for level in DISAGREEING if level in levels]
+                disagree |= np.isin(gamma[:, column[name]], codes)
+        own = column[spec.name]
+        rows = disagree & (gamma[:, own] != spec.levels.index(MISSING))
+        blind = gamma[rows].copy()
+        blind[:, own] = spec.levels.index(MISSING)
+        counts = _counts(spec, gamma[rows, own], weights=1.0 - _posterior(model, blind, model.prior))
+        total = sum(v for level, v in counts.items() if level != MISSING)
+        seen[spec.name] = round(total, 1)
+        if total < MIN_ANCHORED:
+            continue
+        u = model.u[spec.name]
+        # a level too rare among them to estimate: no more than the pairs allow, as in estimate_u
+        found[spec.name] = {
+            level: counts[level] / total
+            if counts[level] >= MIN_HITS
+            else min(u.get(level, 1.0), MIN_HITS / total)
+            for level in spec.levels
+            if level != MISSING
+        }
+    model.u_echo = found
+    return {
+        "u_echo_pairs": seen,
+        "u_echo": {k: {lvl: round(p, 4) for lvl, p in v.items()} for k, v in found.items()},
+    }
+
+
+def _sharing(feats: Mapping[int, dict[str, Any]], key: str, max_group: int) -> set[tuple[int, int]]:
+    """The pairs of records that share a value of feature `key`, in groups of at most `max_group`."""
+    ids = sorted(feats)
+    # grouped by value as arrays: a dict of lists held about 200 bytes a record at a million
+    codes, _ = pd.factorize(pd.Series([feats[pk].get(key) or None for pk in ids], dtype=object))
+    sizes = np.bincount(codes[codes >= 0]) if len(codes) else np.zeros(0, np.int64)
+    shared = np.flatnonzero((sizes > 1) & (sizes <= max_group))
+    held = np.flatnonzero(np.isin(codes, shared))
+    held = held[np.argsort(codes[held], kind="stable")]
+    pairs: set[tuple[int, int]] = set()
+    for group in np.split(held, np.cumsum(sizes[shared])[:-1]) if len(shared) else ():
+        members = [ids[i] for i in group.tolist()]
+        pairs.update((a, b) for n, a in enumerate(members) for b in members[n + 1 :])
+    return pairs
+
+
+def _sample(pairs: set[tuple[int, int]], most: int, seed: int) -> list[tuple[int, int]]:
+    """The pairs in order, or `most` of them drawn at random (seeded)."""
+    ordered = sorted(pairs)
+    return sorted(random.Random(seed).sample(ordered, most)) if len(ordered) > most else ordered
 
 
 def _posterior(model: MatchModel, gamma: np.ndarray, prior: float) -> np.ndarray:
@@ -259,7 +330,8 @@ def fit(
     estimate_u(model, feats, seed=seed)
     if not model.settings.em_iterations:
         # the candidate pairs' level matrix is EM's input only: 300,000 pairs cost seconds per run
-        return estimate_m(model, feats, seed=seed)
+        info = estimate_m(model, feats, seed=seed)
+        return {**info, **estimate_u_echo(model, feats, seed=seed)}
     if len(pairs) < min_pairs:
         return {"skipped": f"fewer than {min_pairs} candidate pairs: prior m kept"}
     if len(pairs) > max_pairs:
@@ -273,7 +345,7 @@ def fit(
         pseudo_count=model.settings.em_pseudo_count,
     )
     info["em_pairs"] = len(pair_list)
-    return info
+    return {**info, **estimate_u_echo(model, feats, seed=seed)}
 
 
 def refine(

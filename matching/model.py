@@ -12,6 +12,12 @@ two records called "Zyxel" on something rare). For the fuzzy agreement levels of
 token the two names share adjusts the weight by up to ±2 bits; names that share no token exactly
 (typos) use tokens one or two edits apart, at the frequency of the more common spelling.
 
+Echoes: a field that mostly repeats another (``FieldSpec.echoes``: a web domain spells the name) is
+no independent evidence where the two would count twice. Where the echoed field agrees exactly and a
+distinguishing field disagrees, the field weighs ``log2(m / u_echo)``, with ``u_echo`` its levels'
+frequencies among such pairs of different parties (``em.estimate_u_echo``).
+Records of namesakes that share a name and a domain but not an address then weigh as what they are.
+
 Level weights are computed once per parameter set (``_table``) and rebuilt when the prior or a field's
 m/u table is replaced, as EM and ``refine`` do; mutate a field's table by replacing it.
 """
@@ -23,7 +29,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidfuzz.distance import OSA
 
@@ -36,6 +42,18 @@ MAX_TOKEN_BITS = 2.0
 # fuzzy name agreement, adjusted by the rarest name token the two records share
 TOKEN_LEVELS = frozenset(level for level, _ in NAME_BANDS)
 _Compared = tuple[str, str, float, Any, Any]  # field, level, weight, left value, right value
+# levels at which a distinguishing field disagrees, as ``MatchModel.conflicts`` counts them
+DISAGREEING = ("else", "hint_else")
+
+
+class EchoRule(NamedTuple):
+    """Where a field echoing another weighs by its echo u (fields by their index in the settings)."""
+
+    field: int
+    echoed: int
+    agreeing: frozenset[str]  # the echoed field's levels where it applies
+    others: tuple[int, ...]  # the other distinguishing fields: one of them must disagree
+    weights: dict[str, float]  # the field's level weights there
 
 
 @dataclass
@@ -120,6 +138,8 @@ class MatchModel:
     token_ref: float = 1e-3
     # how many records the term frequencies and the prior were counted over (0: not fitted)
     fitted_records: int = 0
+    # per echoing field, u of its levels where its echo rule applies (see the module docstring)
+    u_echo: dict[str, dict[str, float]] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- construction / persistence
     @classmethod
@@ -140,6 +160,7 @@ class MatchModel:
             "token_default": self.token_default,
             "token_ref": self.token_ref,
             "fitted_records": self.fitted_records,
+            "u_echo": self.u_echo,
         }
 
     @classmethod
@@ -241,6 +262,8 @@ class MatchModel:
             len(fields),
             tuple(map(id, self.m.values())),
             tuple(map(id, self.u.values())),
+            id(self.u_echo),
+            tuple(map(id, self.u_echo.values())),
         )
         cached = self.__dict__.get("_cache")
         if cached is not None and cached[0] == key:
@@ -250,9 +273,37 @@ class MatchModel:
             weights = {lvl: self.level_weight(spec.name, lvl) for lvl in spec.levels}
             table.append((spec, COMPARATORS[spec.comparator], weights))
         value = (math.log2(self.prior / (1.0 - self.prior)), table)
+        echoes = self._echo_rules(table)
         # the referenced objects are held with the key, so their ids cannot be reused while cached
-        self.__dict__["_cache"] = (key, value, (fields, list(self.m.values()), list(self.u.values())))
+        held = (fields, list(self.m.values()), list(self.u.values()), self.u_echo, list(self.u_echo.values()))
+        self.__dict__["_cache"] = (key, value, held, echoes)
         return value
+
+    def echo_rules(self) -> list[EchoRule]:
+        """The echo rules of the current parameters (see the module docstring)."""
+        self._table()
+        return self.__dict__["_cache"][3]
+
+    def _echo_rules(self, table: list[tuple[Any, Any, dict[str, float]]]) -> list[EchoRule]:
+        index = {spec.name: j for j, (spec, _, _) in enumerate(table)}
+        rules = []
+        for j, (spec, _, _) in enumerate(table):
+            u = self.u_echo.get(spec.name)
+            if not u or spec.echoes not in index:
+                continue
+            k = index[spec.echoes]
+            agreeing = frozenset(
+                {"exact"}
+            )  # the level of the pairs sharing a value, which u_echo is estimated on
+            others = tuple(
+                index[f]
+                for f in self.settings.distinguishing_fields
+                if f in index and f not in (spec.name, spec.echoes)
+            )
+            m = self.m.get(spec.name, {})
+            weights = {lvl: math.log2(max(m.get(lvl, MIN_P), MIN_P) / max(p, MIN_P)) for lvl, p in u.items()}
+            rules.append(EchoRule(j, k, agreeing, others, weights))
+        return rules
 
     def _compare(self, a: dict[str, Any], b: dict[str, Any]) -> tuple[float, list[_Compared]]:
         """The prior weight and each field compared."""
@@ -267,6 +318,14 @@ class MatchModel:
                 if spec.tf:
                     w = self._tf_adjusted(spec.name, level, a, b, w)
             rows.append((spec.name, level, w, left, right))
+        for rule in self.__dict__["_cache"][3]:  # the echo rules of the table just read
+            level = rows[rule.field][1]
+            if (
+                level in rule.weights
+                and rows[rule.echoed][1] in rule.agreeing
+                and any(rows[o][1] in DISAGREEING for o in rule.others)
+            ):
+                rows[rule.field] = (*rows[rule.field][:2], rule.weights[level], *rows[rule.field][3:])
         return prior_w, rows
 
     def score(self, a_feats: dict[str, Any], b_feats: dict[str, Any]) -> Score:
@@ -290,9 +349,7 @@ class MatchModel:
             if spec.conflict_levels and levels.get(spec.name) in spec.conflict_levels:
                 out.append(spec.name)
         if not out and self.settings.conflict_disagreements:
-            differ = [
-                f for f in self.settings.distinguishing_fields if levels.get(f) in ("else", "hint_else")
-            ]
+            differ = [f for f in self.settings.distinguishing_fields if levels.get(f) in DISAGREEING]
             if len(differ) >= self.settings.conflict_disagreements:
                 out.append("+".join(differ))
         return out

@@ -38,6 +38,13 @@ class FieldSpec:
     # inferred countries are among the records held (2.7 to 7 bits as a domain filled up). Empty:
     # the levels are one stage.
     stages: list[list[str]] = field(default_factory=list)
+    # The field whose agreement this one often repeats: a web domain mostly spells the name. Fellegi-
+    # Sunter takes fields as independent, so a name and a domain would count twice for namesakes who
+    # share both. Where the echoed field agrees exactly and a distinguishing field disagrees, this field
+    # weighs by how often its levels occur among such pairs of different parties, estimated from the
+    # data (``em.estimate_u_echo``): little where namesakes share domains, as much as ever where
+    # they don't.
+    echoes: str | None = None
 
     def level_groups(self) -> list[list[str]]:
         """The levels (``missing`` aside) in the groups over which m and u each sum to one."""
@@ -134,6 +141,7 @@ def _customer() -> MatchSettings:
                 ["exact", "label", "fuzzy", "else", "missing"],
                 {"fuzzy": 0.88},
                 tf=True,
+                echoes="name",
                 prior_m={"exact": 0.85, "label": 0.05, "fuzzy": 0.05, "else": 0.05},
                 prior_u={"exact": 1e-4, "label": 1e-4, "fuzzy": 5e-4, "else": 0.9993},
             ),

@@ -183,9 +183,14 @@ def test_candidate_pairs_of_the_labelled_set_weigh_as_one_by_one():
     pairs = [tuple(p) for p in candidate_pairs(keys, 50, window=10).tolist()]
     model = MatchModel.from_settings(default_settings("customer"))
     model.fit_term_frequencies(feats.values())
+    unechoed = weigh_pairs(model, feats, pairs)
+    # namesakes sharing a domain as often as in the labelled set: a shared domain weighs 1 bit
+    # beside a shared name and a different address, a different domain +1
+    model.u_echo = {"domain": {"exact": 0.5, "label": 0.5, "fuzzy": 1e-4, "else": 1e-3}}
     weights = weigh_pairs(model, feats, pairs)
     assert len(pairs) > 10_000
     assert np.array_equal(weights, one_by_one(model, feats, pairs))
+    assert (weights != unechoed).sum() > 100, "echoes weighed"
 
 
 def test_bulk_verdicts_are_those_clustering_asks_one_by_one(customers):

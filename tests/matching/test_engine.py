@@ -449,6 +449,47 @@ def test_u_from_random_pairs_discounts_the_duplicates_they_hold(settings):
     assert model.level_weight("tax_id", "exact") > 15
 
 
+def namesakes(share_domain: int) -> dict[int, dict]:
+    """300 pairs of namesakes at two addresses; one pair in `share_domain` also shares a web domain."""
+    records = {}
+    for i in range(300):
+        name = f"Quill {i} Works"
+        records[2 * i] = org(
+            name=name, website=f"quill{i}.com", address_line1=f"{i} Main St", postal_code="10001"
+        )
+        other = f"quill{i}.com" if i % share_domain == 0 else f"northwind{i}.net"
+        records[2 * i + 1] = org(name=name, website=other, address_line1=f"{i} Oak Ave", postal_code="20002")
+    return records
+
+
+def test_the_echo_u_of_a_domain_is_how_often_namesakes_share_one(settings):
+    """Records of one name at two addresses are namesakes; one pair in four shares a web domain too.
+    Among such pairs, then, a shared domain is as common as that: the domain's echo u says so, where
+    its u over all pairs (1e-4) would have made it 13 bits of evidence on top of the name."""
+    model = MatchModel.from_settings(settings)
+    info = em.estimate_u_echo(model, namesakes(4))
+    assert info["u_echo_pairs"]["domain"] == pytest.approx(300, abs=2)  # each pair by its non-match odds
+    assert model.u_echo["domain"]["exact"] == pytest.approx(0.25, abs=0.01)
+    assert model.u_echo["domain"]["else"] == pytest.approx(0.75, abs=0.01)
+
+
+@pytest.mark.parametrize(("share_domain", "apart"), [(1, True), (300, False)])
+def test_a_name_and_domain_count_once_where_namesakes_share_both(settings, share_domain, apart):
+    """Two records of one name and web domain at two addresses: where namesakes share domains, the
+    shared domain adds little to the shared name and the different address keeps the two apart;
+    where namesakes hardly ever share one, the domain identifies the party as it always did."""
+    model = MatchModel.from_settings(settings)
+    em.estimate_u_echo(model, namesakes(share_domain))
+    place = {"address_line1": "5 Pier Rd", "postal_code": "30003", "country": "US"}
+    other = {"address_line1": "77 Elm St", "postal_code": "40004", "country": "USA"}
+    a = org(name="Harbor Gate Inc", website="harborgate.com", **place)
+    b = org(name="Harbor Gate, Inc.", email="ap@harborgate.com", **other)
+    score = model.score(a, b)
+    assert score.level("domain") == "exact" and score.level("address") == "else"
+    assert (score.weight < settings.upper_threshold) is apart
+    assert resolve_batch({1: a, 2: b}, settings, model=model).clusters == ([[1], [2]] if apart else [[1, 2]])
+
+
 def test_m_is_estimated_on_records_sharing_an_identifier():
     """Each party's two records share a tax ID; one party in ten moved, so its records' street
     addresses differ: m of a different address is that share, not the settings' prior. Records

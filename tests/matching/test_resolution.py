@@ -648,8 +648,8 @@ def test_an_upgrade_compares_a_persons_email_and_their_given_names_as_conflictin
     from importlib import import_module
 
     migration = import_module("matching.migrations.0011_person_email")
-    default = services.default_settings("customer").to_dict()
-    assert next(spec for spec in default["fields"] if spec["name"] == "email") == migration.EMAIL
+    default = _before_echoes(services.default_settings("customer").to_dict())
+    assert _unechoed(next(spec for spec in default["fields"] if spec["name"] == "email")) == migration.EMAIL
     stored = {**default, "fields": [dict(spec) for spec in default["fields"] if spec["name"] != "email"]}
     for spec in stored["fields"]:
         if spec["name"] == "given_name":
@@ -667,8 +667,11 @@ def test_an_upgrade_compares_a_persons_generation():
     from importlib import import_module
 
     migration = import_module("matching.migrations.0012_person_generation")
-    default = services.default_settings("customer").to_dict()
-    assert next(spec for spec in default["fields"] if spec["name"] == "generation") == migration.GENERATION
+    default = _before_echoes(services.default_settings("customer").to_dict())
+    assert (
+        _unechoed(next(spec for spec in default["fields"] if spec["name"] == "generation"))
+        == migration.GENERATION
+    )
     stored = {**default, "fields": [dict(spec) for spec in default["fields"] if spec["name"] != "generation"]}
     config = _settings_migrated(migration.add_person_generation, stored)
     assert config.model is None, "refitted with the new field"
@@ -676,6 +679,30 @@ def test_an_upgrade_compares_a_persons_generation():
     config = _settings_migrated(migration.add_person_generation, config.settings)
     assert config.model == FITTED, "settings that have it keep their model"
     config = _settings_migrated(migration.remove_person_generation, config.settings)
+    assert config.settings["fields"] == stored["fields"]
+
+
+def _unechoed(spec: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in spec.items() if k != "echoes"}
+
+
+def _before_echoes(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings as they load before migration 0013: no field echoes another."""
+    return {**settings, "fields": [{**spec, "echoes": None} for spec in settings["fields"]]}
+
+
+def test_an_upgrade_weighs_a_domain_as_the_echo_of_the_name():
+    from importlib import import_module
+
+    migration = import_module("matching.migrations.0013_domain_echoes_name")
+    default = services.default_settings("customer").to_dict()
+    stored = {**default, "fields": [_unechoed(spec) for spec in default["fields"]]}
+    config = _settings_migrated(migration.domain_echoes_name, stored)
+    assert config.model is None, "refitted with the domain's echo u"
+    assert services.load_settings(config)[0].to_dict() == default
+    config = _settings_migrated(migration.domain_echoes_name, config.settings)
+    assert config.model == FITTED, "settings that have it keep their model"
+    config = _settings_migrated(migration.domain_echoes_nothing, config.settings)
     assert config.settings["fields"] == stored["fields"]
 
 
