@@ -193,7 +193,7 @@ def estimate_u_echo(
         if spec.echoes not in column:
             continue
         echoed = specs[column[spec.echoes]]
-        ordered = _sample(_sharing(feats, identifier_key(echoed), MAX_ECHO_GROUP), max_pairs, seed)
+        ordered = sorted(_sharing(feats, identifier_key(echoed), MAX_ECHO_GROUP, most=max_pairs, seed=seed))
         gamma = level_matrix(model, ((feats[a], feats[b]) for a, b in ordered))
         disagree = np.zeros(len(gamma), dtype=bool)
         for name in model.settings.distinguishing_fields:
@@ -226,8 +226,12 @@ def estimate_u_echo(
     }
 
 
-def _sharing(feats: Mapping[int, dict[str, Any]], key: str, max_group: int) -> set[tuple[int, int]]:
-    """The pairs of records that share a value of feature `key`, in groups of at most `max_group`."""
+def _sharing(
+    feats: Mapping[int, dict[str, Any]], key: str, max_group: int, *, most: int | None = None, seed: int = 7
+) -> set[tuple[int, int]]:
+    """The pairs of records that share a value of feature `key`, in groups of at most `max_group`;
+    with `most`, of groups drawn at random (seeded) up to that many pairs: a name is shared by a
+    million records' parties in some 1.5 million pairs, which a set would hold in 300 MB."""
     ids = sorted(feats)
     # grouped by value as arrays: a dict of lists held about 200 bytes a record at a million
     codes, _ = pd.factorize(pd.Series([feats[pk].get(key) or None for pk in ids], dtype=object))
@@ -235,8 +239,13 @@ def _sharing(feats: Mapping[int, dict[str, Any]], key: str, max_group: int) -> s
     shared = np.flatnonzero((sizes > 1) & (sizes <= max_group))
     held = np.flatnonzero(np.isin(codes, shared))
     held = held[np.argsort(codes[held], kind="stable")]
+    groups = np.split(held, np.cumsum(sizes[shared])[:-1]) if len(shared) else []
+    counts = sizes[shared] * (sizes[shared] - 1) // 2
+    if most is not None and counts.sum() > most:
+        order = np.random.default_rng(seed).permutation(len(groups))
+        groups = [groups[i] for i in np.sort(order[np.cumsum(counts[order]) <= most])]
     pairs: set[tuple[int, int]] = set()
-    for group in np.split(held, np.cumsum(sizes[shared])[:-1]) if len(shared) else ():
+    for group in groups:
         members = [ids[i] for i in group.tolist()]
         pairs.update((a, b) for n, a in enumerate(members) for b in members[n + 1 :])
     return pairs

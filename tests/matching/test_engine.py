@@ -471,6 +471,9 @@ def test_the_echo_u_of_a_domain_is_how_often_namesakes_share_one(settings):
     assert info["u_echo_pairs"]["domain"] == pytest.approx(300, abs=2)  # each pair by its non-match odds
     assert model.u_echo["domain"]["exact"] == pytest.approx(0.25, abs=0.01)
     assert model.u_echo["domain"]["else"] == pytest.approx(0.75, abs=0.01)
+    bounded = em.estimate_u_echo(model, namesakes(4), max_pairs=100)  # the pairs of some names only
+    assert bounded["u_echo_pairs"]["domain"] <= 100
+    assert model.u_echo["domain"]["exact"] == pytest.approx(0.25, abs=0.1)
 
 
 @pytest.mark.parametrize(("share_domain", "apart"), [(1, True), (300, False)])
