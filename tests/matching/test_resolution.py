@@ -603,6 +603,18 @@ def _settings_migrated(step, stored: dict[str, Any]):
     return config
 
 
+def _upgrades_and_back(add, remove, stored: dict[str, Any], default: dict[str, Any]) -> None:
+    """`add` brings `stored` settings to `default` and drops the fitted model, so that the next
+    resolution refits it; run again, it keeps the model; `remove` gives `stored` back."""
+    config = _settings_migrated(add, stored)
+    assert config.model is None, "refitted with the new settings"
+    assert services.load_settings(config)[0].to_dict() == default
+    config = _settings_migrated(add, config.settings)
+    assert config.model == FITTED, "settings that have it keep their model"
+    config = _settings_migrated(remove, config.settings)
+    assert config.settings["fields"] == stored["fields"]
+
+
 def test_stored_settings_gain_the_country_stages_and_drop_a_model_fitted_without_them():
     from importlib import import_module
 
@@ -654,13 +666,7 @@ def test_an_upgrade_compares_a_persons_email_and_their_given_names_as_conflictin
     for spec in stored["fields"]:
         if spec["name"] == "given_name":
             spec["conflict_levels"] = []
-    config = _settings_migrated(migration.add_person_email, stored)
-    assert config.model is None, "refitted with the new field"
-    assert services.load_settings(config)[0].to_dict() == default
-    config = _settings_migrated(migration.add_person_email, config.settings)
-    assert config.model == FITTED, "settings that have both keep their model"
-    config = _settings_migrated(migration.remove_person_email, config.settings)
-    assert config.settings["fields"] == stored["fields"]
+    _upgrades_and_back(migration.add_person_email, migration.remove_person_email, stored, default)
 
 
 def test_an_upgrade_compares_a_persons_generation():
@@ -673,13 +679,7 @@ def test_an_upgrade_compares_a_persons_generation():
         == migration.GENERATION
     )
     stored = {**default, "fields": [dict(spec) for spec in default["fields"] if spec["name"] != "generation"]}
-    config = _settings_migrated(migration.add_person_generation, stored)
-    assert config.model is None, "refitted with the new field"
-    assert services.load_settings(config)[0].to_dict() == default
-    config = _settings_migrated(migration.add_person_generation, config.settings)
-    assert config.model == FITTED, "settings that have it keep their model"
-    config = _settings_migrated(migration.remove_person_generation, config.settings)
-    assert config.settings["fields"] == stored["fields"]
+    _upgrades_and_back(migration.add_person_generation, migration.remove_person_generation, stored, default)
 
 
 def _unechoed(spec: dict[str, Any]) -> dict[str, Any]:
@@ -697,13 +697,7 @@ def test_an_upgrade_weighs_a_domain_as_the_echo_of_the_name():
     migration = import_module("matching.migrations.0013_domain_echoes_name")
     default = services.default_settings("customer").to_dict()
     stored = {**default, "fields": [_unechoed(spec) for spec in default["fields"]]}
-    config = _settings_migrated(migration.domain_echoes_name, stored)
-    assert config.model is None, "refitted with the domain's echo u"
-    assert services.load_settings(config)[0].to_dict() == default
-    config = _settings_migrated(migration.domain_echoes_name, config.settings)
-    assert config.model == FITTED, "settings that have it keep their model"
-    config = _settings_migrated(migration.domain_echoes_nothing, config.settings)
-    assert config.settings["fields"] == stored["fields"]
+    _upgrades_and_back(migration.domain_echoes_name, migration.domain_echoes_nothing, stored, default)
 
 
 def test_an_upgrade_to_shards_in_bytes_fails_the_runs_still_scoring_and_no_other():
