@@ -292,9 +292,9 @@ class MatchModel:
             if not u or spec.echoes not in index:
                 continue
             k = index[spec.echoes]
-            agreeing = frozenset(
-                {"exact"}
-            )  # the level of the pairs sharing a value, which u_echo is estimated on
+            # the level of the pairs sharing a value, which u_echo is estimated on: two names merely
+            # alike share a domain less often (taken with the exact names' u_echo, recall fell)
+            agreeing = frozenset({"exact"})
             others = tuple(
                 index[f]
                 for f in self.settings.distinguishing_fields

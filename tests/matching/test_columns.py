@@ -191,6 +191,11 @@ def test_candidate_pairs_of_the_labelled_set_weigh_as_one_by_one():
     assert len(pairs) > 10_000
     assert np.array_equal(weights, one_by_one(model, feats, pairs))
     assert (weights != unechoed).sum() > 100, "echoes weighed"
+    # a different domain weighs more as an echo than as itself: pairs are dropped by the higher bound
+    for at_least in (-5.0, 2.0):
+        keyed = weigh_with_levels(model, feats, pairs, at_least=at_least)[0]
+        kept = {(a, b) for (a, b), w in zip(pairs, weights, strict=True) if w >= at_least}
+        assert {tuple(k) for k in keyed.tolist()} == {(min(a, b), max(a, b)) for a, b in kept}
 
 
 def test_bulk_verdicts_are_those_clustering_asks_one_by_one(customers):
