@@ -29,7 +29,15 @@ from rapidfuzz.distance import OSA
 
 from matching import normalize as nz
 from matching.compare import COMPARATORS, NAME_BANDS, identifier_key
-from matching.model import DISAGREEING, MAX_TOKEN_BITS, MIN_P, TOKEN_LEVELS, MatchModel, tf_value
+from matching.model import (
+    DISAGREEING,
+    ECHOED_LEVEL,
+    MAX_TOKEN_BITS,
+    MIN_P,
+    TOKEN_LEVELS,
+    MatchModel,
+    tf_value,
+)
 from matching.settings import FieldSpec
 
 UNDECIDED = -1
@@ -468,7 +476,7 @@ def _echo(model: MatchModel, table: list, levels: FieldLevels, weights: list[np.
     for rule in model.echo_rules():
         at = [levels[table[j][0].name] for j in (rule.field, rule.echoed, *rule.others)]
         (own_names, own), (echoed_names, echoed), *others = at
-        applies = np.isin(echoed, [i for i, n in enumerate(echoed_names) if n in rule.agreeing])
+        applies = np.isin(echoed, [i for i, n in enumerate(echoed_names) if n == ECHOED_LEVEL])
         applies &= np.isin(own, [i for i, n in enumerate(own_names) if n in rule.weights])
         disagree = np.zeros(len(own), dtype=bool)
         for names, codes in others:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from matching.compare import identifier_key
-from matching.model import DISAGREEING, MatchModel
+from matching.model import DISAGREEING, MatchModel, echo_witnesses
 from matching.settings import MISSING, FieldSpec
 
 # fewer hits than this in the random sample estimate nothing: the prior u stands
@@ -196,11 +196,10 @@ def estimate_u_echo(
         ordered = sorted(_sharing(feats, identifier_key(echoed), MAX_ECHO_GROUP, most=max_pairs, seed=seed))
         gamma = level_matrix(model, ((feats[a], feats[b]) for a, b in ordered))
         disagree = np.zeros(len(gamma), dtype=bool)
-        for name in model.settings.distinguishing_fields:
-            if name in column and name not in (spec.name, spec.echoes):
-                levels = specs[column[name]].levels
-                codes = [levels.index(level) for level in DISAGREEING if level in levels]
-                disagree |= np.isin(gamma[:, column[name]], codes)
+        for name in echo_witnesses(model.settings, spec):
+            levels = specs[column[name]].levels
+            codes = [levels.index(level) for level in DISAGREEING if level in levels]
+            disagree |= np.isin(gamma[:, column[name]], codes)
         own = column[spec.name]
         rows = disagree & (gamma[:, own] != spec.levels.index(MISSING))
         blind = gamma[rows].copy()

@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 from rapidfuzz.distance import OSA
 
 from matching.compare import COMPARATORS, NAME_BANDS, compare
-from matching.settings import MatchSettings
+from matching.settings import FieldSpec, MatchSettings
 
 MIN_P = 1e-9  # the least m or u a level is given: a level never seen must not weigh infinity
 _MISSING_FREQ = 2.0
@@ -44,6 +44,17 @@ TOKEN_LEVELS = frozenset(level for level, _ in NAME_BANDS)
 _Compared = tuple[str, str, float, Any, Any]  # field, level, weight, left value, right value
 # levels at which a distinguishing field disagrees, as ``MatchModel.conflicts`` counts them
 DISAGREEING = ("else", "hint_else")
+# where an echo rule applies, the echoed field's level: that of the pairs sharing its value, which
+# u_echo is estimated on (two names merely alike share a domain less often: taken with the exact
+# names' u_echo, recall fell)
+ECHOED_LEVEL = "exact"
+
+
+def echo_witnesses(settings: MatchSettings, spec: FieldSpec) -> list[str]:
+    """The fields one of which must disagree for `spec`'s echo rule to apply: the distinguishing
+    fields but the field and the one it echoes."""
+    held = {f.name for f in settings.fields}
+    return [f for f in settings.distinguishing_fields if f in held and f not in (spec.name, spec.echoes)]
 
 
 class EchoRule(NamedTuple):
@@ -51,8 +62,7 @@ class EchoRule(NamedTuple):
 
     field: int
     echoed: int
-    agreeing: frozenset[str]  # the echoed field's levels where it applies
-    others: tuple[int, ...]  # the other distinguishing fields: one of them must disagree
+    others: tuple[int, ...]  # ``echo_witnesses``: one of them must disagree
     weights: dict[str, float]  # the field's level weights there
 
 
@@ -291,18 +301,10 @@ class MatchModel:
             u = self.u_echo.get(spec.name)
             if not u or spec.echoes not in index:
                 continue
-            k = index[spec.echoes]
-            # the level of the pairs sharing a value, which u_echo is estimated on: two names merely
-            # alike share a domain less often (taken with the exact names' u_echo, recall fell)
-            agreeing = frozenset({"exact"})
-            others = tuple(
-                index[f]
-                for f in self.settings.distinguishing_fields
-                if f in index and f not in (spec.name, spec.echoes)
-            )
+            others = tuple(index[f] for f in echo_witnesses(self.settings, spec))
             m = self.m.get(spec.name, {})
             weights = {lvl: math.log2(max(m.get(lvl, MIN_P), MIN_P) / max(p, MIN_P)) for lvl, p in u.items()}
-            rules.append(EchoRule(j, k, agreeing, others, weights))
+            rules.append(EchoRule(j, index[spec.echoes], others, weights))
         return rules
 
     def _compare(self, a: dict[str, Any], b: dict[str, Any]) -> tuple[float, list[_Compared]]:
@@ -322,7 +324,7 @@ class MatchModel:
             level = rows[rule.field][1]
             if (
                 level in rule.weights
-                and rows[rule.echoed][1] in rule.agreeing
+                and rows[rule.echoed][1] == ECHOED_LEVEL
                 and any(rows[o][1] in DISAGREEING for o in rule.others)
             ):
                 rows[rule.field] = (*rows[rule.field][:2], rule.weights[level], *rows[rule.field][3:])
