@@ -266,6 +266,29 @@ def test_clustering_does_not_chain():
     assert [1, 2] in result.clusters and [3] in result.clusters
 
 
+@pytest.mark.parametrize(
+    ("information", "clusters"),
+    [({1: 5, 2: 5, 3: 5}, [[1], [2], [3]]), ({1: 2, 2: 9, 3: 9}, [[1, 2], [3]])],
+)
+def test_the_side_that_tells_less_is_the_one_that_may_belong_elsewhere(information, clusters):
+    """2 links to 1 and, nearly as strongly, to 3, which may never be one party with 1. Where 1 and 2
+    tell as much, 2 may be 3's as well as 1's: neither link is made, although 1 came first and has
+    no other home. Where 1 tells less (a ticket) and 2 is the full record, 1 joins it."""
+    w = {(1, 2): 20.0, (2, 3): 18.0}
+    result = cluster(
+        [1, 2, 3],
+        [(a, b, x) for (a, b), x in w.items()],
+        lambda a, b: _W(w.get((min(a, b), max(a, b)), -30.0)),
+        lambda a, b, s: {a, b} == {1, 3},
+        upper=8,
+        min_weight=-4,
+        mean_weight=2,
+        ambiguity_margin=6,
+        information=information.__getitem__,
+    )
+    assert sorted(result.clusters) == clusters
+
+
 def test_little_to_compare_is_no_objection_to_a_merge(settings):
     """A support ticket (trade name and web domain) joins the ledger records it matches through one of
     them, although against the legal entity's record it has only a loosely similar name to compare:
