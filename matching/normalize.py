@@ -10,7 +10,9 @@ treat it as blank).
   Cons. …), then peel legal forms off the end with a multi-country table (``gmbh and co kg``, ``llc``,
   ``bv``, ``sarl``, spelled out as ``aktiengesellschaft`` or ``sociedad anonima``, ``a s``, ``sp z oo``,
   ``sdn bhd`` …), and off the start where custom writes them first (``OOO``, ``Aktiebolaget``,
-  ``Kabushiki Kaisha``), and, as a fallback, cleanco (whose term list lacks most of the spelled-out
+  ``Kabushiki Kaisha``, ``PT``, ``Công ty TNHH``); forms in Cyrillic, Chinese, Japanese or Korean
+  script (ЗАО, 有限公司, 株式会社, 주식회사) are read before the name is transliterated, which would
+  make name words of them; and, as a fallback, cleanco (whose term list lacks most of the spelled-out
   and Japanese forms, and every canonical code). The legal form is returned separately, mapped
   to a canonical code and a *family* (the jurisdictions that use it) so that ``Inc`` and ``Corp`` agree
   while ``LLP`` and ``N.V.`` disagree. A leading ``The`` is dropped, and so are what systems write
@@ -313,6 +315,23 @@ _LEGAL_FORMS: dict[str, str] = {
     "berhad": "bhd",
     "tbk": "tbk",
     "eireli": "eireli",
+    "lda": "ltda",  # Portugal
+    "unipessoal lda": "ltda",
+    "sau": "sa",  # Spain: a single-member S.A., as an S.L.U. is an S.L.
+    "s a u": "sa",
+    "srls": "srl",
+    "gesmbh": "gmbh",  # Austria
+    "ges m b h": "gmbh",
+    "ae": "sa",  # Greece: the Anonymi Etaireia is a société anonyme, and written S.A. in English
+    "anonymi etaireia": "sa",
+    "epe": "epe",
+    "ike": "ike",
+    "public company limited": "plc",  # Thailand
+    "pcl": "plc",
+    # romanised native-script forms (see _NATIVE_FORMS)
+    "yugen kaisha": "yk",
+    "jusik hoesa": "jh",
+    "yuhan hoesa": "yh",
 }
 _MAX_FORM_TOKENS = max(len(k.split()) for k in _LEGAL_FORMS)
 _FORM_WORDS = frozenset(t for k in _LEGAL_FORMS for t in k.split())
@@ -322,7 +341,16 @@ _FORM_WORDS = frozenset(t for k in _LEGAL_FORMS for t in k.split())
 _LEADING_FORMS = {
     k: v
     for k, v in _LEGAL_FORMS.items()
-    if v in ("ooo", "jsc") or k in ("llc", "aktiebolaget", "kabushiki kaisha", "kabushikikaisha")
+    if v in ("ooo", "jsc", "yk", "gk", "jh", "yh")
+    or k in ("llc", "aktiebolaget", "kabushiki kaisha", "kabushikikaisha")
+} | {
+    # written first only, and words elsewhere: Indonesia's PT ("PT Bank Central Asia Tbk"), Viet Nam's
+    # "Công ty TNHH" and "Công ty Cổ phần"
+    "pt": "pt",
+    "cong ty tnhh": "tnhh",
+    "cty tnhh": "tnhh",
+    "cong ty co phan": "jsc",
+    "cty co phan": "jsc",
 }
 _MAX_LEADING_TOKENS = max(len(k.split()) for k in _LEADING_FORMS)
 
@@ -384,12 +412,20 @@ LEGAL_FAMILY: dict[str, str] = {
     "pte": "sg",
     "bhd": "my",
     "tbk": "id",
+    "pt": "id",
+    "epe": "gr",
+    "ike": "gr",
+    "tnhh": "vn",
+    "yk": "jp",
+    "jh": "kr",
+    "yh": "kr",
 }
 
 # Local forms that systems kept in English give in translation ("OOO Romashka" is "Romashka LLC" there,
 # "Toshiba K.K." "Toshiba Corporation"): against an English form they say nothing either way.
 TRANSLATED_FORMS = frozenset(
-    {"ooo", "jsc", "sp_zoo", "sro", "doo", "kft", "zrt", "nyrt", "kk", "gk", "pte", "bhd", "tbk"}
+    {"ooo", "jsc", "sp_zoo", "sro", "doo", "kft", "zrt", "nyrt", "kk", "gk", "yk", "pte", "bhd", "tbk", "pt"}
+    | {"epe", "ike", "tnhh", "jh", "yh"}
 )
 ENGLISH_FORMS = frozenset({"llc", "ltd", "inc", "corp", "plc", "co", "pvt", "pty", "lp", "llp"})
 
@@ -458,6 +494,39 @@ _ALIAS = re.compile(
 # "Acme Corporation - Accounts Payable", "Acme | Billing": a department or branch after the name
 _QUALIFIER = re.compile(r"\s+[-\u2013\u2014|]\s+")
 _PARENTHESES = re.compile(r"\(([^()]*)\)")
+# Legal forms in the scripts their countries write them, romanised as in _LEGAL_FORMS before the name
+# is transliterated: Unidecode reads 株式会社 as Chinese ("zhu shi hui she"), and ЗАО, АО and ПАО are no
+# forms once in Latin letters (Zao is a word). CJK writes no spaces, so its forms are found anywhere;
+# Cyrillic ones as words only (the АО inside a word is none).
+_CJK_FORMS = {
+    "株式会社": "kabushiki kaisha", "(株)": "kabushiki kaisha", "（株）": "kabushiki kaisha",
+    "㈱": "kabushiki kaisha", "有限会社": "yugen kaisha", "(有)": "yugen kaisha", "（有）": "yugen kaisha",
+    "㈲": "yugen kaisha", "合同会社": "godo kaisha",
+    "股份有限公司": "co ltd", "有限责任公司": "co ltd", "有限責任公司": "co ltd", "有限公司": "co ltd",
+    "주식회사": "jusik hoesa", "(주)": "jusik hoesa", "㈜": "jusik hoesa", "유한회사": "yuhan hoesa",
+}  # fmt: skip
+_CYRILLIC_FORMS = {
+    "ооо": "ooo", "общество с ограниченной ответственностью": "ooo",
+    "тов": "ooo", "товариство з обмеженою відповідальністю": "ooo",
+    "зао": "cjsc", "закрытое акционерное общество": "cjsc",
+    "оао": "ojsc", "открытое акционерное общество": "ojsc",
+    "пао": "pjsc", "публичное акционерное общество": "pjsc",
+    "ао": "jsc", "акционерное общество": "jsc",
+}  # fmt: skip
+_NATIVE_FORM = re.compile(
+    "|".join(re.escape(k) for k in sorted(_CJK_FORMS, key=len, reverse=True))
+    + r"|(?<!\w)(?:"
+    + "|".join(re.escape(k) for k in sorted(_CYRILLIC_FORMS, key=len, reverse=True))
+    + r")(?!\w)",
+    re.I,
+)
+
+
+def _romanised_form(match: re.Match[str]) -> str:
+    text = match.group(0)
+    return f" {_CJK_FORMS.get(text) or _CYRILLIC_FORMS[text.lower()]} "
+
+
 # "TheDavis", "TheHaynes LLC": the space after a leading article lost (a capital follows it)
 _GLUED_ARTICLE = re.compile(r"^\s*The(?=[A-Z])")
 # the state of a company after its form ("GmbH i.L.", "SA en liquidation"), not part of its name; without
@@ -508,7 +577,7 @@ def org_name(raw: str | None) -> tuple[str, str | None]:
     ('west consulting', 'llc')
     """
     if raw:
-        raw = _GLUED_ARTICLE.sub("The ", raw)
+        raw = _NATIVE_FORM.sub(_romanised_form, _GLUED_ARTICLE.sub("The ", raw))
     folded = " ".join(_CONJUNCTIONS.get(t, t) for t in fold(_name_parts(raw)[0] if raw else raw).split())
     if (
         folded.rpartition(" ")[2] in _STATUS_ENDS

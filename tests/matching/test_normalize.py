@@ -39,6 +39,23 @@ from matching.features import features
         ("Avast Software s.r.o.", "avast software", "sro"),
         ("DBS Bank Pte. Ltd.", "dbs bank", "pte"),
         ("Petronas Sdn Bhd", "petronas", "bhd"),
+        ("Sonae SGPS Lda", "sonae sgps", "ltda"),
+        ("Telefónica de España S.A.U.", "telefonica de espana", "sa"),
+        ("Müller Ges.m.b.H.", "mueller", "gmbh"),
+        ("Siam Cement Public Company Limited", "siam cement", "plc"),
+        ("Athinaiki Zythopoiia AE", "athinaiki zythopoiia", "sa"),
+        ("PT Bank Central Asia Tbk", "bank central asia", "tbk"),
+        ("Công ty TNHH Samsung Electronics Việt Nam", "samsung electronics viet nam", "tnhh"),
+        # forms in the scripts their countries write them, before the name, after it, or glued to it
+        ("株式会社トヨタ", "toyota", "kk"),
+        ("(株)トヨタ", "toyota", "kk"),
+        ("华为技术有限公司", "hua wei ji zhu", "ltd"),
+        ("삼성전자 주식회사", "samseongjeonja", "jh"),
+        ("㈜삼성전자", "samseongjeonja", "jh"),
+        ("ЗАО «Ромашка»", "romashka", "jsc"),
+        ("Сбербанк России ПАО", "sberbank rossii", "jsc"),
+        ("Общество с ограниченной ответственностью «Ромашка»", "romashka", "ooo"),
+        ("Αθηναϊκή Ζυθοποιία Α.Ε.", "athenaike zuthopoiia", "sa"),
         # a GmbH & Co. KG whose GmbH is misspelt; a name that merely resembles a short legal form
         ("Beacon Logistics GmblH & Co KG", "beacon logistics", "gmbh_co_kg"),
         ("Golden Supply GmH & Co KG", "golden supply", "gmbh_co_kg"),
@@ -49,6 +66,8 @@ from matching.features import features
         ("Pão de Açúcar", "pao de acucar", None),
         ("K.K. Birla Group", "kk birla group", None),
         ("Mazel Tov Ltd", "mazel tov", "ltd"),
+        ("Ptarmigan Inc", "ptarmigan", "inc"),
+        ("КАО Ромашка", "kao romashka", None),  # an АО inside a word is none
         ("Acme Gamba & Co KG", "acme gamba", "kg"),
         # what else systems write into a name field
         ("Shire Foods (UK) Ltd", "shire foods", "ltd"),
