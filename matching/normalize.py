@@ -273,7 +273,6 @@ _LEGAL_FORMS: dict[str, str] = {
     "limited partnership": "lp",
     "pty limited": "pty",
     "proprietary limited": "pty",
-    "ltd sti": "ltd",
     "limited sirketi": "ltd",
     "a s": "as",  # A/S, Danish and Norwegian
     "aktieselskab": "as",
@@ -328,7 +327,39 @@ _LEGAL_FORMS: dict[str, str] = {
     "ike": "ike",
     "public company limited": "plc",  # Thailand
     "pcl": "plc",
+    "sp k": "spk",  # Poland: "Sp. z o.o. Sp.k.", a limited partnership whose partner is a company
+    "spk": "spk",
+    "sp j": "spj",
+    "spj": "spj",
+    "slne": "sl",  # Spain
+    "sll": "sl",
+    "sad": "sa",
+    "s coop": "coop",
+    "scoop": "coop",
+    "s rl de cv": "srl",  # Mexico, the "de" of "S. de R.L." left out
+    "eood": "ood",  # Bulgaria
+    "ood": "ood",
+    "ead": "ead",
+    "ltd sti": "ltd",  # Turkey: "Ltd. Şti.", often after "San. ve Tic." (industry and trade)
+    "tic ltd sti": "ltd",
+    "san ve tic ltd sti": "ltd",
+    "sanayi ve ticaret ltd sti": "ltd",
+    "tic as": "as",
+    "san ve tic as": "as",
+    "sanayi ve ticaret as": "as",
+    "cong ty tnhh": "tnhh",  # Viet Nam, before the name by custom and after it in some systems
+    "cong ty tnhh mtv": "tnhh",
+    "cong ty trach nhiem huu han": "tnhh",
+    "cong ty co phan": "jsc",
+    "cong ty hop danh": "partnership",
+    "doanh nghiep tu nhan": "sole",
     # romanised native-script forms (see _NATIVE_FORMS)
+    "individualnyi predprinimatel": "ip",
+    "aktsionerno druzhestvo": "ad",
+    "borisat chamkat": "ltd",  # Thailand
+    "borisat mahachon chamkat": "plc",
+    "hang hunsuan chamkat": "lp",
+    "hang hunsuan saman": "partnership",
     "yugen kaisha": "yk",
     "jusik hoesa": "jh",
     "yuhan hoesa": "yh",
@@ -341,16 +372,12 @@ _FORM_WORDS = frozenset(t for k in _LEGAL_FORMS for t in k.split())
 _LEADING_FORMS = {
     k: v
     for k, v in _LEGAL_FORMS.items()
-    if v in ("ooo", "jsc", "yk", "gk", "jh", "yh")
-    or k in ("llc", "aktiebolaget", "kabushiki kaisha", "kabushikikaisha")
+    if v in ("ooo", "jsc", "yk", "gk", "jh", "yh", "tnhh", "partnership", "sole", "ip")
+    or k in ("llc", "aktiebolaget", "kabushiki kaisha", "kabushikikaisha", "borisat chamkat")
+    or k in ("borisat mahachon chamkat", "hang hunsuan chamkat")
 } | {
-    # written first only, and words elsewhere: Indonesia's PT ("PT Bank Central Asia Tbk"), Viet Nam's
-    # "Công ty TNHH" and "Công ty Cổ phần"
+    # written first only, and a word or initials elsewhere: Indonesia's PT ("PT Bank Central Asia Tbk")
     "pt": "pt",
-    "cong ty tnhh": "tnhh",
-    "cty tnhh": "tnhh",
-    "cong ty co phan": "jsc",
-    "cty co phan": "jsc",
 }
 _MAX_LEADING_TOKENS = max(len(k.split()) for k in _LEADING_FORMS)
 
@@ -416,6 +443,15 @@ LEGAL_FAMILY: dict[str, str] = {
     "epe": "gr",
     "ike": "gr",
     "tnhh": "vn",
+    "partnership": "vn",
+    "sole": "vn",
+    "spk": "pl",
+    "spj": "pl",
+    "coop": "es",
+    "ood": "bg",
+    "ead": "bg",
+    "ad": "bg",
+    "ip": "ru",
     "yk": "jp",
     "jh": "kr",
     "yh": "kr",
@@ -425,7 +461,7 @@ LEGAL_FAMILY: dict[str, str] = {
 # "Toshiba K.K." "Toshiba Corporation"): against an English form they say nothing either way.
 TRANSLATED_FORMS = frozenset(
     {"ooo", "jsc", "sp_zoo", "sro", "doo", "kft", "zrt", "nyrt", "kk", "gk", "yk", "pte", "bhd", "tbk", "pt"}
-    | {"epe", "ike", "tnhh", "jh", "yh"}
+    | {"epe", "ike", "tnhh", "partnership", "sole", "jh", "yh", "ood", "ead", "ad", "ip"}
 )
 ENGLISH_FORMS = frozenset({"llc", "ltd", "inc", "corp", "plc", "co", "pvt", "pty", "lp", "llp"})
 
@@ -496,14 +532,19 @@ _QUALIFIER = re.compile(r"\s+[-\u2013\u2014|]\s+")
 _PARENTHESES = re.compile(r"\(([^()]*)\)")
 # Legal forms in the scripts their countries write them, romanised as in _LEGAL_FORMS before the name
 # is transliterated: Unidecode reads 株式会社 as Chinese ("zhu shi hui she"), and ЗАО, АО and ПАО are no
-# forms once in Latin letters (Zao is a word). CJK writes no spaces, so its forms are found anywhere;
-# Cyrillic ones as words only (the АО inside a word is none).
-_CJK_FORMS = {
+# forms once in Latin letters (Zao is a word). Chinese, Japanese and Thai write no spaces between words
+# (nor Korean before a form in parentheses), so their forms are found anywhere; Cyrillic ones as words
+# only (the АО inside a word is none).
+_UNSPACED_FORMS = {
     "株式会社": "kabushiki kaisha", "(株)": "kabushiki kaisha", "（株）": "kabushiki kaisha",
     "㈱": "kabushiki kaisha", "有限会社": "yugen kaisha", "(有)": "yugen kaisha", "（有）": "yugen kaisha",
     "㈲": "yugen kaisha", "合同会社": "godo kaisha",
     "股份有限公司": "co ltd", "有限责任公司": "co ltd", "有限責任公司": "co ltd", "有限公司": "co ltd",
     "주식회사": "jusik hoesa", "(주)": "jusik hoesa", "㈜": "jusik hoesa", "유한회사": "yuhan hoesa",
+    "(유)": "yuhan hoesa",
+    "บจก.": "borisat chamkat", "บมจ.": "borisat mahachon chamkat", "หจก.": "hang hunsuan chamkat",
+    "ห้างหุ้นส่วนจำกัด": "hang hunsuan chamkat", "หสน.": "hang hunsuan saman",
+    "ห้างหุ้นส่วนสามัญ": "hang hunsuan saman",
 }  # fmt: skip
 _CYRILLIC_FORMS = {
     "ооо": "ooo", "общество с ограниченной ответственностью": "ooo",
@@ -511,10 +552,12 @@ _CYRILLIC_FORMS = {
     "зао": "cjsc", "закрытое акционерное общество": "cjsc",
     "оао": "ojsc", "открытое акционерное общество": "ojsc",
     "пао": "pjsc", "публичное акционерное общество": "pjsc",
-    "ао": "jsc", "акционерное общество": "jsc",
+    "ао": "jsc", "акционерное общество": "jsc", "рао": "jsc",
+    "ип": "individualnyi predprinimatel", "индивидуальный предприниматель": "individualnyi predprinimatel",
+    "еоод": "eood", "оод": "ood", "ад": "aktsionerno druzhestvo", "еад": "ead",  # Bulgaria
 }  # fmt: skip
 _NATIVE_FORM = re.compile(
-    "|".join(re.escape(k) for k in sorted(_CJK_FORMS, key=len, reverse=True))
+    "|".join(re.escape(k) for k in sorted(_UNSPACED_FORMS, key=len, reverse=True))
     + r"|(?<!\w)(?:"
     + "|".join(re.escape(k) for k in sorted(_CYRILLIC_FORMS, key=len, reverse=True))
     + r")(?!\w)",
@@ -524,7 +567,7 @@ _NATIVE_FORM = re.compile(
 
 def _romanised_form(match: re.Match[str]) -> str:
     text = match.group(0)
-    return f" {_CJK_FORMS.get(text) or _CYRILLIC_FORMS[text.lower()]} "
+    return f" {_UNSPACED_FORMS.get(text) or _CYRILLIC_FORMS[text.lower()]} "
 
 
 # "TheDavis", "TheHaynes LLC": the space after a leading article lost (a capital follows it)

@@ -56,6 +56,13 @@ from matching.features import features
         ("Сбербанк России ПАО", "sberbank rossii", "jsc"),
         ("Общество с ограниченной ответственностью «Ромашка»", "romashka", "ooo"),
         ("Αθηναϊκή Ζυθοποιία Α.Ε.", "athenaike zuthopoiia", "sa"),
+        ("Софарма АД", "sofarma", "ad"),
+        ("ИП Иванов", "ivanov", "ip"),
+        ("บจก. สยาม", "syaam", "ltd"),
+        # stacked forms, and forms written where custom does not put them
+        ("Kowalczyk Sp. z o.o. Sp.k.", "kowalczyk", "spk"),
+        ("Kowalczyk San. ve Tic. Ltd. Şti.", "kowalczyk", "ltd"),
+        ("Samsung Electronics Vietnam Công ty TNHH", "samsung electronics vietnam", "tnhh"),
         # a GmbH & Co. KG whose GmbH is misspelt; a name that merely resembles a short legal form
         ("Beacon Logistics GmblH & Co KG", "beacon logistics", "gmbh_co_kg"),
         ("Golden Supply GmH & Co KG", "golden supply", "gmbh_co_kg"),
@@ -67,6 +74,7 @@ from matching.features import features
         ("K.K. Birla Group", "kk birla group", None),
         ("Mazel Tov Ltd", "mazel tov", "ltd"),
         ("Ptarmigan Inc", "ptarmigan", "inc"),
+        ("Acme IP", "acme ip", None),  # ИП is a form; IP in Latin letters is no ИП
         ("КАО Ромашка", "kao romashka", None),  # an АО inside a word is none
         ("Acme Gamba & Co KG", "acme gamba", "kg"),
         # what else systems write into a name field
