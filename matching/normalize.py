@@ -1065,10 +1065,14 @@ STREET_ABBREVIATIONS: dict[str, str] = {
     "pzza": "piazza",
     "cso": "corso",
     "straat": "strasse",  # Dutch, abbreviated Str. as the German
+    "ul": "ulica",  # Polish
+    "ctra": "carretera",  # Spanish
+    "bldg": "building",
 }
 
 
 _GLUED_NUMBER = re.compile(r"([a-z]{3,})(\d)")
+_CALLE = re.compile(r"\bC/\s*", re.I)  # Spanish "C/ Mayor, 3": the slash that abbreviates "calle"
 
 
 @lru_cache(maxsize=200_000)
@@ -1077,7 +1081,7 @@ def street(raw: str | None) -> str:
     of: "Str." is a German Strasse or a Dutch straat, "R." a French rue or a Portuguese rua); the
     street word glued to a name ("Hauptstrasse", "Kerkstraat") split off, as it is abbreviated."""
     # a house number glued to its street ("Hauptstr.5", "Poelitzallee55") is split off, as typed apart
-    text = _GLUED_NUMBER.sub(r"\1 \2", fold(raw))
+    text = _GLUED_NUMBER.sub(r"\1 \2", fold(_CALLE.sub("Calle ", raw) if raw else raw))
     if not text:
         return ""
     tokens = [STREET_ABBREVIATIONS.get(t, t) for t in text.split()]
@@ -1096,7 +1100,7 @@ def street(raw: str | None) -> str:
 
 # a unit inside the building ("Suite 936", "Apt. 872", "Flat 8", "Studio 03"): one system writes it,
 # another leaves it out or puts it on the second line, so it neither makes nor breaks an address
-_UNIT = re.compile(r"\b(?:suite|apartment|unit|flat|floor|room|studio|office)\s+\S*\d\S*")
+_UNIT = re.compile(r"\b(?:suite|apartment|unit|flat|floor|room|studio|office|building)\s+\S*\d\S*")
 
 
 @lru_cache(maxsize=20_000)  # the lines of one record's neighbourhood: a pair asks for both twice

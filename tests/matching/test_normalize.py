@@ -280,6 +280,9 @@ def test_postal_codes_and_units():
     # street are two addresses
     assert nz.house_number(nz.street("Suite 400, 12 Main St")) == "12"
     assert nz.house_number(nz.street("Flat 8, Higgins Parkways")) == "8"
+    # a building of a campus is a unit too, written before the street or after it
+    assert nz.street_unit(nz.street("Bldg 5, 1 Infinite Loop")) == ("1 infinite loop", "building 5")
+    assert nz.house_number(nz.street("1 Infinite Loop, Building 5")) == "1"
 
 
 def test_street_abbreviations():
@@ -297,6 +300,9 @@ def test_street_abbreviations():
         ("12 all. des Tilleuls", "12 Allée des Tilleuls"),
         ("P.zza Navona 1", "Piazza Navona 1"),
         ("V.le Monza 2", "Viale Monza 2"),
+        ("C/ Mayor, 3", "Calle Mayor 3"),
+        ("ul. Marszałkowska 1", "ulica Marszałkowska 1"),
+        ("Ctra. de Madrid 5", "Carretera de Madrid 5"),
     ],
 )
 def test_street_abbreviations_of_many_languages(short, long):
