@@ -186,12 +186,21 @@ def legal_form(a: Feats, b: Feats, spec: FieldSpec) -> Result:
     return "else", fa, fb
 
 
+def names_swapped(a: Feats, b: Feats) -> bool:
+    """One record's given and family names are the other's family and given names: "Wang Wei" and
+    "Wei Wang", a name of a culture that writes the family name first, or two fields swapped."""
+    ga, fa, gb, fb = a.get("given"), a.get("family"), b.get("given"), b.get("family")
+    return bool(ga and fa) and ga == fb and fa == gb
+
+
 def given_name(a: Feats, b: Feats, spec: FieldSpec) -> Result:
     x, y = a.get("given"), b.get("given")
     if not x or not y:
         return "missing", x, y
     if x == y:
         return "exact", x, y
+    if names_swapped(a, b):
+        return "fuzzy", x, y  # no conflict, and not the weight a shared rare given name has
     fx, fy = x.split()[0], y.split()[0]
     if set(a.get("given_forms") or ()) & set(b.get("given_forms") or ()):
         return "nickname", x, y
@@ -214,6 +223,8 @@ def person_name(a: Feats, b: Feats, spec: FieldSpec) -> Result:
         return "missing", x, y
     if x == y or x.replace(" ", "") == y.replace(" ", ""):
         return "exact", x, y
+    if names_swapped(a, b):
+        return "high", x, y
     sim = max(JaroWinkler.similarity(x, y), fuzz.token_sort_ratio(x, y) / 100)
     if sim >= spec.thresholds.get("high", 0.92):
         return "high", x, y

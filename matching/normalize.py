@@ -36,9 +36,10 @@ treat it as blank).
   strasse), a unit inside the building (suite, apartment, flat) told apart, and the house number
   outside it split off; postal codes compacted, a US ZIP+4 to its ZIP code.
 * Persons: given/family names folded like org names, without a title before them or a degree or
-  generation after them; the generation (Jr., Sr., III) kept on its own; given names also yield
-  their canonical forms via the ``nicknames`` package (Bill → william); birth dates in common formats
-  → ISO; national IDs compacted.
+  generation after them; a whole name split as "Given Family" or "Family, Given", or by its
+  patronymic in Russian order ("Ivanov Ivan Ivanovich"); the generation (Jr., Sr., III) kept on its
+  own; given names also yield their canonical forms via the ``nicknames`` package (Bill → william);
+  birth dates in common formats → ISO; national IDs compacted.
 """
 
 from __future__ import annotations
@@ -1193,11 +1194,28 @@ def generation(family_name: str | None, whole_name: str | None) -> str | None:
     return _generation_of(text, 2)
 
 
+# the endings of an East Slavic patronymic (Ivanovich, Petrovna, Hryhorovych, Kuzminichna), and of the
+# family names that come before one in a register (Ivanov, Petrova, Shevchenko); a Serbian Petrovich or a
+# German Friedrich after two given names is a family name
+_PATRONYMIC = re.compile(r"(?:ovich|evich|ovych|evych|ovna|evna|ivna|ichna)$")
+_SLAVIC_FAMILY = re.compile(r"(?:ov|ev|in|yn|ova|eva|ina|yna|sky|skiy|skii|skaya|ko|uk|chuk)$")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+# the particles of a family name, which "Family, Given" may leave after the given name ("Beethoven,
+# Ludwig van")
+_PARTICLES = frozenset(
+    {"van", "von", "zu", "der", "den", "de", "da", "di", "du", "des", "del", "della", "dos", "la", "le"}
+    | {"ter", "ten"}
+)
+
+
 def person_parts(raw: str | None) -> tuple[str, str]:
     """(given, family) of a person's whole name, written "Given Family" or "Family, Given".
 
     A support desk or billing platform often holds a person's name in one field; the family name is
-    everything after the first word ("anna", "van henegouwen"), so a middle name counts with it.
+    everything after the first word ("anna", "van henegouwen"), so a middle name counts with it. A
+    Russian name with its patronymic is written family name first in registers ("Ivanov Ivan
+    Ivanovich") and given name first elsewhere ("Ivan Ivanovich Ivanov"): the patronymic tells the
+    order, and is left out as a middle name would be there.
     """
     text = str(raw or "")
     if "," in text:
@@ -1205,11 +1223,23 @@ def person_parts(raw: str | None) -> tuple[str, str]:
         words = fold(given).split()
         # "Jane Smith, MBA" and "Smith, Jr." give no given name; "Santos, Junior" does
         if words and not all(w in _DEGREES or (w in _GENERATIONS and len(w) < 5) for w in words):
-            return person_name(given), person_name(family)
+            given_tokens = _person_tokens(given, 1)
+            particles = []
+            while len(given_tokens) > 1 and given_tokens[-1] in _PARTICLES:
+                particles.insert(0, given_tokens.pop())
+            return " ".join(given_tokens), " ".join([*particles, person_name(family)])
         text = family  # "Jane Smith, MBA": what follows the comma is no given name
     tokens = _person_tokens(text, 2)
     if len(tokens) < 2:
         return "", " ".join(tokens)
+    if len(tokens) == 3 and _PATRONYMIC.search(tokens[1]):
+        return tokens[0], tokens[2]
+    if (
+        len(tokens) == 3
+        and _PATRONYMIC.search(tokens[2])
+        and (_CYRILLIC.search(text) or _SLAVIC_FAMILY.search(tokens[0]))
+    ):
+        return tokens[1], tokens[0]
     return tokens[0], " ".join(tokens[1:])
 
 

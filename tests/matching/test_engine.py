@@ -205,6 +205,21 @@ def test_a_nickname_of_many_names_is_no_conflict_with_each(model):
     )
 
 
+def test_given_and_family_names_swapped_agree_without_conflict(model):
+    """ "Wang Wei" in one system is "Wei Wang" in another (the family name first, or two fields
+    swapped): one person, where a given name of another would make two."""
+    person = {"party_type": "individual", "phone": "+86 10 8888 6666", "country": "CN"}
+    first = features("customer", {**person, "given_name": "Wei", "family_name": "Wang"})
+    swapped = features("customer", {**person, "name": "Wei Wang"})
+    assert (swapped["given"], swapped["family"]) == ("wei", "wang")
+    written_family_first = features("customer", {**person, "name": "Wang Wei"})
+    score = model.score(first, written_family_first)
+    assert (score.level("given_name"), score.level("family_name")) == ("fuzzy", "high")
+    assert not model.conflicts(score.levels())
+    other = features("customer", {**person, "given_name": "Li", "family_name": "Wang"})
+    assert model.conflicts(model.score(other, written_family_first).levels())
+
+
 @pytest.mark.parametrize(
     ("typed", "other", "level"),
     [

@@ -336,6 +336,28 @@ def test_a_persons_whole_name_splits_into_given_and_family():
 
 
 @pytest.mark.parametrize(
+    "whole",
+    ["Иванов Иван Иванович", "Ivanov Ivan Ivanovich", "Ivan Ivanovich Ivanov", "Ivanov, Ivan", "Ivan Ivanov"],
+)
+def test_a_russian_name_in_a_registers_order_or_anothers_splits_alike(whole):
+    """A register writes the family name first and the patronymic last; the patronymic tells the order."""
+    assert nz.person_parts(whole) == ("ivan", "ivanov")
+
+
+@pytest.mark.parametrize(
+    ("whole", "parts"),
+    [
+        ("Anna Maria Petrovich", ("anna", "maria petrovich")),  # a Serbian family name, no patronymic
+        ("Dietrich Ronald Heinrich", ("dietrich", "ronald heinrich")),
+        ("Beethoven, Ludwig van", ("ludwig", "van beethoven")),  # the particle is the family name's
+        ("Cruz, Juan de la", ("juan", "de la cruz")),
+    ],
+)
+def test_names_that_only_resemble_those_orders_keep_theirs(whole, parts):
+    assert nz.person_parts(whole) == parts
+
+
+@pytest.mark.parametrize(
     ("family", "whole", "expected"),
     [
         ("Smith Jr.", None, "jr"),
