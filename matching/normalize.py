@@ -1018,7 +1018,45 @@ def tax_country(tax: str | None) -> str | None:
 # --------------------------------------------------------------------------------------------------
 # addresses
 
-STREET_ABBREVIATIONS: dict[str, str] = {
+# The US Postal Service's standard street suffix abbreviations (Publication 28, appendix C1), which
+# address-cleaning software writes ("Stacy Lndg", "Kim Strav"), but not those that are words of other
+# languages' street lines (VIA for viaduct, EST for estate, IS for island, UN for union) or a suffix's own
+# name; the table below them wins where the two differ ("str" is a German Strasse).
+_USPS_SUFFIXES: dict[str, str] = {
+    "aly": "alley", "anx": "annex", "arc": "arcade", "byu": "bayou", "bch": "beach", "bnd": "bend",
+    "blf": "bluff", "blfs": "bluffs", "btm": "bottom", "br": "branch", "brg": "bridge", "brk": "brook",
+    "brks": "brooks", "bg": "burg", "bgs": "burgs", "byp": "bypass", "cp": "camp", "cyn": "canyon",
+    "cpe": "cape", "cswy": "causeway", "ctr": "center", "ctrs": "centers", "cirs": "circles",
+    "clf": "cliff", "clfs": "cliffs", "clb": "club", "cmn": "common", "cmns": "commons", "cor": "corner",
+    "cors": "corners", "crse": "course", "cts": "courts", "cv": "cove", "cvs": "coves", "crk": "creek",
+    "cres": "crescent", "crst": "crest", "xing": "crossing", "xrd": "crossroad", "xrds": "crossroads",
+    "curv": "curve", "dl": "dale", "dm": "dam", "dv": "divide", "drs": "drives", "ests": "estates",
+    "expy": "expressway", "ext": "extension", "exts": "extensions", "fls": "falls", "fry": "ferry",
+    "fld": "field", "flds": "fields", "flt": "flat", "flts": "flats", "frd": "ford", "frds": "fords",
+    "frst": "forest", "frg": "forge", "frgs": "forges", "frk": "fork", "frks": "forks", "ft": "fort",
+    "fwy": "freeway", "gdn": "garden", "gdns": "gardens", "gtwy": "gateway", "gln": "glen", "glns": "glens",
+    "grn": "green", "grns": "greens", "grv": "grove", "grvs": "groves", "hbr": "harbor", "hbrs": "harbors",
+    "hvn": "haven", "hts": "heights", "hl": "hill", "hls": "hills", "holw": "hollow", "inlt": "inlet",
+    "iss": "islands", "jct": "junction", "jcts": "junctions", "ky": "key", "kys": "keys", "knl": "knoll",
+    "knls": "knolls", "lk": "lake", "lks": "lakes", "lndg": "landing", "lgt": "light", "lgts": "lights",
+    "lf": "loaf", "lck": "lock", "lcks": "locks", "ldg": "lodge", "mnr": "manor", "mnrs": "manors",
+    "mdw": "meadow", "mdws": "meadows", "ml": "mill", "mls": "mills", "msn": "mission", "mtwy": "motorway",
+    "mtn": "mountain", "mtns": "mountains", "nck": "neck", "orch": "orchard", "opas": "overpass",
+    "pkwys": "parkways", "psge": "passage", "pne": "pine", "pnes": "pines", "pln": "plain",
+    "plns": "plains", "plz": "plaza", "pt": "point", "pts": "points", "prt": "port", "prts": "ports",
+    "pr": "prairie", "radl": "radial", "rnch": "ranch", "rpd": "rapid", "rpds": "rapids", "rst": "rest",
+    "rdg": "ridge", "rdgs": "ridges", "riv": "river", "rte": "route", "shl": "shoal", "shls": "shoals",
+    "shr": "shore", "shrs": "shores", "skwy": "skyway", "spg": "spring", "spgs": "springs",
+    "sqs": "squares", "sta": "station", "stra": "stravenue", "strm": "stream", "smt": "summit",
+    "trwy": "throughway", "trce": "trace", "trak": "track", "trfy": "trafficway", "trl": "trail",
+    "trlr": "trailer", "tunl": "tunnel", "tpke": "turnpike", "upas": "underpass", "uns": "unions",
+    "vly": "valley", "vlys": "valleys", "vw": "view", "vws": "views", "vlg": "village", "vlgs": "villages",
+    "vl": "ville", "vis": "vista", "wl": "well", "wls": "wells",
+    "strav": "stravenue",
+    "cntr": "center",
+}  # fmt: skip
+
+STREET_ABBREVIATIONS: dict[str, str] = _USPS_SUFFIXES | {
     "st": "street",
     "str": "strasse",
     "strasse": "strasse",

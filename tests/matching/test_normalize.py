@@ -289,6 +289,9 @@ def test_street_abbreviations():
     assert nz.street("Rosa-Herrmann-Str. 34") == nz.street("Rosa-Herrmann-Straße 34")
     assert nz.street("12 Main St") == nz.street("12 Main Street")
     assert nz.street("5 Oak Rd.") == "5 oak road"
+    # words of other languages' street lines that the Postal Service uses for other suffixes
+    assert nz.street("Via Roma 1") == "via roma 1"
+    assert nz.street("5 Boulevard Est") == "5 boulevard est"
 
 
 @pytest.mark.parametrize(
@@ -303,6 +306,11 @@ def test_street_abbreviations():
         ("C/ Mayor, 3", "Calle Mayor 3"),
         ("ul. Marszałkowska 1", "ulica Marszałkowska 1"),
         ("Ctra. de Madrid 5", "Carretera de Madrid 5"),
+        # the US Postal Service's standard abbreviations, as address-cleaning software writes them
+        ("67931 Knight Strav.", "67931 Knight Stravenue"),
+        ("4 Georgia Drs", "4 Georgia Drives"),
+        ("3M Ctr", "3M Center"),
+        ("12 Stacy Lndg", "12 Stacy Landing"),
     ],
 )
 def test_street_abbreviations_of_many_languages(short, long):
