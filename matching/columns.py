@@ -28,7 +28,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from matching import normalize as nz
-from matching.compare import COMPARATORS, NAME_BANDS, identifier_key
+from matching.compare import ACRONYM, COMPARATORS, NAME_BANDS, acronyms, identifier_key, initials
 from matching.model import (
     DISAGREEING,
     ECHOED_LEVEL,
@@ -157,7 +157,8 @@ def _best(owner: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
 
 
 def _org_name(c: Columns, spec: FieldSpec) -> Levels:
-    names = ("exact", *(level for level, _ in NAME_BANDS), "else", "missing")
+    acronym = (ACRONYM,) if ACRONYM in spec.levels else ()
+    names = ("exact", *(level for level, _ in NAME_BANDS), *acronym, "else", "missing")
     _, _, _, n_compact = c.items("compact")
     out = np.full(c.size, names.index("missing"), dtype=np.int64)
     rows = np.flatnonzero((n_compact[c.a] > 0) & (n_compact[c.b] > 0))
@@ -173,8 +174,25 @@ def _org_name(c: Columns, spec: FieldSpec) -> Levels:
     for i, (band, default) in reversed(list(enumerate(NAME_BANDS, start=1))):
         level[sim >= spec.thresholds.get(band, default)] = i
     level[sim >= 1.0] = 0
+    if acronym:
+        level[_acronyms(c, rows, level == names.index("else"))] = names.index(ACRONYM)
     out[rows] = level
     return names, out
+
+
+def _acronyms(c: Columns, rows: np.ndarray, undecided: np.ndarray) -> np.ndarray:
+    """Which of the pairs at `rows` (among those `undecided`) have one name the initials of the other:
+    asked pair by pair of the few whose records hold a short name and a name of a few words."""
+    short = c._memo("acronyms", lambda: [acronyms(r) for r in c.records])
+    inits = c._memo("initials", lambda: [initials(r) for r in c.records])
+    has_short = np.fromiter(map(bool, short), dtype=bool, count=len(short))
+    has_inits = np.fromiter(map(bool, inits), dtype=bool, count=len(inits))
+    a, b = c.a[rows], c.b[rows]
+    asked = np.flatnonzero(undecided & ((has_short[a] & has_inits[b]) | (has_short[b] & has_inits[a])))
+    found = [i for i in asked.tolist() if short[a[i]] & inits[b[i]] or short[b[i]] & inits[a[i]]]
+    mask = np.zeros(len(rows), dtype=bool)
+    mask[found] = True
+    return mask
 
 
 def _domain(c: Columns, spec: FieldSpec) -> Levels:

@@ -51,7 +51,35 @@ def org_name(a: Feats, b: Feats, spec: FieldSpec) -> Result:
     for level, default in NAME_BANDS:
         if sim >= spec.thresholds.get(level, default):
             return level, left, right
+    if ACRONYM in spec.levels and is_acronym(a, b):
+        return ACRONYM, left, right
     return "else", left, right
+
+
+# "IBM" and "International Business Machines", "BMW" and "Bayerische Motoren Werke": a name that is
+# the initials of the other's words. Its own level, below every similarity band, whose weight EM learns
+# like any other (initials are shared by chance more often than names).
+ACRONYM = "acronym"
+_ACRONYM_LENGTHS = range(2, 6)
+
+
+def acronyms(f: Feats) -> set[str]:
+    """The record's names that may be initials: one word of two to five letters."""
+    return {n for n in f.get("names") or () if n.isalpha() and len(n) in _ACRONYM_LENGTHS}
+
+
+def initials(f: Feats) -> set[str]:
+    """The initials of the record's names of two to five words (stopwords left out)."""
+    out = set()
+    for name in f.get("names") or ():
+        words = nz.name_tokens(name)
+        if len(words) in _ACRONYM_LENGTHS:
+            out.add("".join(w[0] for w in words))
+    return out
+
+
+def is_acronym(a: Feats, b: Feats) -> bool:
+    return bool(acronyms(a) & initials(b) or acronyms(b) & initials(a))
 
 
 def domain(a: Feats, b: Feats, spec: FieldSpec) -> Result:

@@ -129,11 +129,25 @@ def _customer() -> MatchSettings:
             FieldSpec(
                 "name",
                 "org_name",
-                ["exact", "high", "medium", "low", "else", "missing"],
+                ["exact", "high", "medium", "low", "acronym", "else", "missing"],
                 {"high": 0.93, "medium": 0.86, "low": 0.75},
                 tf=True,
-                prior_m={"exact": 0.55, "high": 0.25, "medium": 0.1, "low": 0.06, "else": 0.04},
-                prior_u={"exact": 2e-4, "high": 5e-4, "medium": 2e-3, "low": 1e-2, "else": 0.987},
+                prior_m={
+                    "exact": 0.55,
+                    "high": 0.25,
+                    "medium": 0.1,
+                    "low": 0.06,
+                    "acronym": 0.005,
+                    "else": 0.035,
+                },
+                prior_u={
+                    "exact": 2e-4,
+                    "high": 5e-4,
+                    "medium": 2e-3,
+                    "low": 1e-2,
+                    "acronym": 1e-5,
+                    "else": 0.987,
+                },
             ),
             FieldSpec(
                 "domain",

@@ -106,6 +106,10 @@ CUSTOMERS = [
     {"name": "Harbor Tech Inc", "address_line1": "12 Main Street", "postal_code": "02110-1234"},
     {"name": "Harbor Tech", "address_line1": "12 Main St., Ste 400", "city": "Boston"},
     {"name": "Harbor Tech", "address_line1": "12 Main St Floor 3", "postal_code": "02110"},
+    # a name that is the initials of another's words, in either record of a pair
+    {"name": "IBM Corp.", "website": "ibm.com"},
+    {"name": "International Business Machines Corporation", "email": "ap@ibm.com"},
+    {"name": "Iron Bay Mining", "legal_name": "IBM Ltd"},
 ]
 
 
@@ -130,7 +134,7 @@ def test_every_customer_field_and_level_weighs_as_one_by_one(customers):
     wanted = [("name", "high"), ("name", "low"), ("domain", "label"), ("tax_id", "close"),
               ("tax_id", "exact"), ("phone", "exact"), ("address", "full"), ("address", "other_street"),
               ("address", "locality"), ("legal_form", "compatible"), ("country", "hint"),
-              ("given_name", "nickname"), ("birth_date", "close")]  # fmt: skip
+              ("given_name", "nickname"), ("birth_date", "close"), ("name", "acronym")]  # fmt: skip
     missed = [r for r in wanted if r not in levels]
     assert not missed
 

@@ -205,6 +205,33 @@ def test_a_nickname_of_many_names_is_no_conflict_with_each(model):
     )
 
 
+@pytest.mark.parametrize(
+    ("short", "long", "level"),
+    [
+        ("IBM", "International Business Machines Corporation", "acronym"),
+        ("BMW AG", "Bayerische Motoren Werke Aktiengesellschaft", "acronym"),
+        ("KFC", "Kentucky Fried Chicken", "acronym"),
+        ("IBM", "Industrial Bank", "else"),  # initials of another length
+        ("Acme Holdings", "Alpha Cargo Machines Export", "else"),  # a name of two words is no acronym
+    ],
+)
+def test_a_name_that_is_the_initials_of_anothers_words(model, short, long, level):
+    a, b = (features("customer", {"name": n}) for n in (short, long))
+    assert model.score(a, b).level("name") == level
+    assert model.score(b, a).level("name") == level
+
+
+def test_an_acronym_and_a_shared_domain_are_one_party(settings):
+    """ "IBM Corp." in the CRM and "International Business Machines Corporation" in the ERP, both at
+    ibm.com: the names alone are no match, the domain alone is the echo of a name, together they link."""
+    recs = {
+        1: {"name": "IBM Corp.", "website": "https://www.ibm.com", "country": "US"},
+        2: {"name": "International Business Machines Corporation", "email": "ap@ibm.com", "country": "USA"},
+    }
+    result = resolve_batch(recs, settings, model=MatchModel.from_settings(settings))
+    assert sorted(result.clusters) == [[1, 2]]
+
+
 def test_given_and_family_names_swapped_agree_without_conflict(model):
     """ "Wang Wei" in one system is "Wei Wang" in another (the family name first, or two fields
     swapped): one person, where a given name of another would make two."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 from typing import Any
 
@@ -698,6 +699,18 @@ def test_an_upgrade_weighs_a_domain_as_the_echo_of_the_name():
     default = services.default_settings("customer").to_dict()
     stored = {**default, "fields": [_unechoed(spec) for spec in default["fields"]]}
     _upgrades_and_back(migration.domain_echoes_name, migration.domain_echoes_nothing, stored, default)
+
+
+def test_an_upgrade_compares_names_at_the_acronym_level():
+    from importlib import import_module
+
+    migration = import_module("matching.migrations.0014_name_acronym_level")
+    default = services.default_settings("customer").to_dict()
+    stored = copy.deepcopy(default)
+    name = next(spec for spec in stored["fields"] if spec["name"] == "name")
+    name["levels"].remove("acronym")
+    del name["prior_m"]["acronym"], name["prior_u"]["acronym"]
+    _upgrades_and_back(migration.add_acronym, migration.remove_acronym, stored, default)
 
 
 def test_an_upgrade_to_shards_in_bytes_fails_the_runs_still_scoring_and_no_other():
