@@ -469,13 +469,13 @@ def test_em_recovers_known_parameters():
     settings.fields = [f for f in settings.fields if f.name in ("name", "domain", "phone", "address")]
     rng = np.random.default_rng(3)
     true_m = {
-        "name": [0.6, 0.2, 0.1, 0.05, 0.05],
+        "name": [0.6, 0.2, 0.1, 0.05, 0.02, 0.03],
         "domain": [0.7, 0.1, 0.05, 0.15],
         "phone": [0.65, 0.25, 0.10],
         "address": [0.5, 0.2, 0.1, 0.1, 0.05, 0.05],
     }
     true_u = {
-        "name": [0.01, 0.02, 0.05, 0.12, 0.80],
+        "name": [0.01, 0.02, 0.05, 0.12, 0.005, 0.795],
         "domain": [0.02, 0.01, 0.02, 0.95],
         "phone": [0.01, 0.02, 0.97],
         "address": [0.005, 0.01, 0.03, 0.1, 0.005, 0.85],
