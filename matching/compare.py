@@ -64,12 +64,17 @@ _ACRONYM_LENGTHS = range(2, 6)
 
 
 def acronyms(f: Feats) -> set[str]:
-    """The record's names that may be initials: one word of two to five letters."""
+    """An organisation's names that may be initials: one word of two to five letters (a person's
+    "Jo" or "Al" is no "Jack Owens")."""
+    if f.get("party_type") == "individual":
+        return set()
     return {n for n in f.get("names") or () if n.isalpha() and len(n) in _ACRONYM_LENGTHS}
 
 
 def initials(f: Feats) -> set[str]:
-    """The initials of the record's names of two to five words (stopwords left out)."""
+    """The initials of an organisation's names of two to five words (stopwords left out)."""
+    if f.get("party_type") == "individual":
+        return set()
     out = set()
     for name in f.get("names") or ():
         words = nz.name_tokens(name)

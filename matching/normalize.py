@@ -10,7 +10,7 @@ treat it as blank).
   Cons. …), then peel legal forms off the end with a multi-country table (``gmbh and co kg``, ``llc``,
   ``bv``, ``sarl``, spelled out as ``aktiengesellschaft`` or ``sociedad anonima``, ``a s``, ``sp z oo``,
   ``sdn bhd`` …), and off the start where custom writes them first (``OOO``, ``Aktiebolaget``,
-  ``Kabushiki Kaisha``, ``PT``, ``Công ty TNHH``); forms in Cyrillic, Chinese, Japanese or Korean
+  ``Kabushiki Kaisha``, ``Công ty TNHH``); forms in Cyrillic, Chinese, Japanese or Korean
   script (ЗАО, 有限公司, 株式会社, 주식회사) are read before the name is transliterated, which would
   make name words of them; and, as a fallback, cleanco (whose term list lacks most of the spelled-out
   and Japanese forms, and every canonical code). The legal form is returned separately, mapped
@@ -37,9 +37,9 @@ treat it as blank).
   outside it split off; postal codes compacted, a US ZIP+4 to its ZIP code.
 * Persons: given/family names folded like org names, without a title before them or a degree or
   generation after them; a whole name split as "Given Family" or "Family, Given", or by its
-  patronymic in Russian order ("Ivanov Ivan Ivanovich"); the generation (Jr., Sr., III) kept on its
-  own; given names also yield their canonical forms via the ``nicknames`` package (Bill → william);
-  birth dates in common formats → ISO; national IDs compacted.
+  patronymic in a Russian register's order ("Иванов Иван Иванович"); the generation (Jr., Sr., III)
+  kept on its own; given names also yield their canonical forms via the ``nicknames`` package (Bill →
+  william); birth dates in common formats → ISO; national IDs compacted.
 """
 
 from __future__ import annotations
@@ -324,8 +324,6 @@ _LEGAL_FORMS: dict[str, str] = {
     "ges m b h": "gmbh",
     "ae": "sa",  # Greece: the Anonymi Etaireia is a société anonyme, and written S.A. in English
     "anonymi etaireia": "sa",
-    "epe": "epe",
-    "ike": "ike",
     "public company limited": "plc",  # Thailand
     "pcl": "plc",
     "sp k": "spk",  # Poland: "Sp. z o.o. Sp.k.", a limited partnership whose partner is a company
@@ -376,9 +374,6 @@ _LEADING_FORMS = {
     if v in ("ooo", "jsc", "yk", "gk", "jh", "yh", "tnhh", "partnership", "sole", "ip")
     or k in ("llc", "aktiebolaget", "kabushiki kaisha", "kabushikikaisha", "borisat chamkat")
     or k in ("borisat mahachon chamkat", "hang hunsuan chamkat")
-} | {
-    # written first only, and a word or initials elsewhere: Indonesia's PT ("PT Bank Central Asia Tbk")
-    "pt": "pt",
 }
 _MAX_LEADING_TOKENS = max(len(k.split()) for k in _LEADING_FORMS)
 
@@ -440,9 +435,6 @@ LEGAL_FAMILY: dict[str, str] = {
     "pte": "sg",
     "bhd": "my",
     "tbk": "id",
-    "pt": "id",
-    "epe": "gr",
-    "ike": "gr",
     "tnhh": "vn",
     "partnership": "vn",
     "sole": "vn",
@@ -461,8 +453,8 @@ LEGAL_FAMILY: dict[str, str] = {
 # Local forms that systems kept in English give in translation ("OOO Romashka" is "Romashka LLC" there,
 # "Toshiba K.K." "Toshiba Corporation"): against an English form they say nothing either way.
 TRANSLATED_FORMS = frozenset(
-    {"ooo", "jsc", "sp_zoo", "sro", "doo", "kft", "zrt", "nyrt", "kk", "gk", "yk", "pte", "bhd", "tbk", "pt"}
-    | {"epe", "ike", "tnhh", "partnership", "sole", "jh", "yh", "ood", "ead", "ad", "ip"}
+    {"ooo", "jsc", "sp_zoo", "sro", "doo", "kft", "zrt", "nyrt", "kk", "gk", "yk", "pte", "bhd", "tbk"}
+    | {"tnhh", "partnership", "sole", "jh", "yh", "ood", "ead", "ad", "ip"}
 )
 ENGLISH_FORMS = frozenset({"llc", "ltd", "inc", "corp", "plc", "co", "pvt", "pty", "lp", "llp"})
 
@@ -541,7 +533,8 @@ _UNSPACED_FORMS = {
     "㈱": "kabushiki kaisha", "有限会社": "yugen kaisha", "(有)": "yugen kaisha", "（有）": "yugen kaisha",
     "㈲": "yugen kaisha", "合同会社": "godo kaisha",
     "股份有限公司": "co ltd", "有限责任公司": "co ltd", "有限責任公司": "co ltd", "有限公司": "co ltd",
-    "주식회사": "jusik hoesa", "(주)": "jusik hoesa", "㈜": "jusik hoesa", "유한회사": "yuhan hoesa",
+    "주식회사": "jusik hoesa", "(주)": "jusik hoesa", "㈜": "jusik hoesa", "（주）": "jusik hoesa",
+    "유한회사": "yuhan hoesa",
     "(유)": "yuhan hoesa",
     "บจก.": "borisat chamkat", "บมจ.": "borisat mahachon chamkat", "หจก.": "hang hunsuan chamkat",
     "ห้างหุ้นส่วนจำกัด": "hang hunsuan chamkat", "หสน.": "hang hunsuan saman",
@@ -553,7 +546,7 @@ _CYRILLIC_FORMS = {
     "зао": "cjsc", "закрытое акционерное общество": "cjsc",
     "оао": "ojsc", "открытое акционерное общество": "ojsc",
     "пао": "pjsc", "публичное акционерное общество": "pjsc",
-    "ао": "jsc", "акционерное общество": "jsc", "рао": "jsc",
+    "ао": "jsc", "акционерное общество": "jsc",
     "ип": "individualnyi predprinimatel", "индивидуальный предприниматель": "individualnyi predprinimatel",
     "еоод": "eood", "оод": "ood", "ад": "aktsionerno druzhestvo", "еад": "ead",  # Bulgaria
 }  # fmt: skip
@@ -567,8 +560,13 @@ _NATIVE_FORM = re.compile(
 
 
 def _romanised_form(match: re.Match[str]) -> str:
-    text = match.group(0)
-    return f" {_UNSPACED_FORMS.get(text) or _CYRILLIC_FORMS[text.lower()]} "
+    """A form before or after the name in its romanised words; one inside it ("ソニー(株) 大阪支社", Sony's
+    Osaka branch) is dropped, so that no form words stand among the name's."""
+    whole, text = match.string, match.group(0)
+    if whole[: match.start()].strip() and whole[match.end() :].strip():
+        return " "
+    form = _UNSPACED_FORMS.get(text) or _CYRILLIC_FORMS.get(text.lower())
+    return f" {form} " if form else text
 
 
 # "TheDavis", "TheHaynes LLC": the space after a leading article lost (a capital follows it)
@@ -583,7 +581,9 @@ def _parenthesis(match: re.Match[str]) -> str:
     # kept when it is (part of) a legal form: "UG (haftungsbeschränkt)", "(Pty) Ltd", "AB (publ)"; a
     # country or other qualifier ("Acme Corp (UK) Ltd") goes
     words = fold(match.group(1)).split()
-    return f" {match.group(1)} " if words and all(w in _FORM_WORDS for w in words) else " "
+    # a letter alone ("(M)", Malaysia's mark) is no form, though forms spelled letter by letter hold it
+    is_form = words and all(w in _FORM_WORDS for w in words) and any(len(w) > 1 for w in words)
+    return f" {match.group(1)} " if is_form else " "
 
 
 # what a name must hold for _name_parts to have work (most names hold none of it)
@@ -1139,7 +1139,7 @@ def street(raw: str | None) -> str:
 
 # a unit inside the building ("Suite 936", "Apt. 872", "Flat 8", "Studio 03"): one system writes it,
 # another leaves it out or puts it on the second line, so it neither makes nor breaks an address
-_UNIT = re.compile(r"\b(?:suite|apartment|unit|flat|floor|room|studio|office|building)\s+\S*\d\S*")
+_UNIT = re.compile(r"\b(?:suite|apartment|unit|flat|floor|room|studio|office)\s+\S*\d\S*")
 
 
 @lru_cache(maxsize=20_000)  # the lines of one record's neighbourhood: a pair asks for both twice
@@ -1232,11 +1232,11 @@ def generation(family_name: str | None, whole_name: str | None) -> str | None:
     return _generation_of(text, 2)
 
 
-# the endings of an East Slavic patronymic (Ivanovich, Petrovna, Hryhorovych, Kuzminichna), and of the
-# family names that come before one in a register (Ivanov, Petrova, Shevchenko); a Serbian Petrovich or a
-# German Friedrich after two given names is a family name
+# the endings of an East Slavic patronymic (Ivanovich, Petrovna, Hryhorovych, Kuzminichna; Ilyich in
+# Cyrillic only, where no Western name ends so); a Petrovich or Abramovich after two given names in Latin
+# letters is a family name, so the register's order is read from Cyrillic names alone
 _PATRONYMIC = re.compile(r"(?:ovich|evich|ovych|evych|ovna|evna|ivna|ichna)$")
-_SLAVIC_FAMILY = re.compile(r"(?:ov|ev|in|yn|ova|eva|ina|yna|sky|skiy|skii|skaya|ko|uk|chuk)$")
+_CYRILLIC_PATRONYMIC = re.compile(r"(?:ich|ych|ovna|evna|ivna|ichna)$")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 # the particles of a family name, which "Family, Given" may leave after the given name ("Beethoven,
 # Ludwig van")
@@ -1261,22 +1261,19 @@ def person_parts(raw: str | None) -> tuple[str, str]:
         words = fold(given).split()
         # "Jane Smith, MBA" and "Smith, Jr." give no given name; "Santos, Junior" does
         if words and not all(w in _DEGREES or (w in _GENERATIONS and len(w) < 5) for w in words):
-            given_tokens = _person_tokens(given, 1)
-            particles = []
-            while len(given_tokens) > 1 and given_tokens[-1] in _PARTICLES:
-                particles.insert(0, given_tokens.pop())
-            return " ".join(given_tokens), " ".join([*particles, person_name(family)])
+            given_words, particles = given.split(), []
+            # a particle is written in lower case ("Ludwig van"); "Nguyen, Thi Van" has a middle name
+            while len(given_words) > 1 and given_words[-1] in _PARTICLES:
+                particles.insert(0, given_words.pop())
+            return person_name(" ".join(given_words)), " ".join([*particles, person_name(family)])
         text = family  # "Jane Smith, MBA": what follows the comma is no given name
     tokens = _person_tokens(text, 2)
     if len(tokens) < 2:
         return "", " ".join(tokens)
-    if len(tokens) == 3 and _PATRONYMIC.search(tokens[1]):
+    patronymic = _CYRILLIC_PATRONYMIC if _CYRILLIC.search(text) else _PATRONYMIC
+    if len(tokens) == 3 and patronymic.search(tokens[1]):
         return tokens[0], tokens[2]
-    if (
-        len(tokens) == 3
-        and _PATRONYMIC.search(tokens[2])
-        and (_CYRILLIC.search(text) or _SLAVIC_FAMILY.search(tokens[0]))
-    ):
+    if len(tokens) == 3 and patronymic is _CYRILLIC_PATRONYMIC and patronymic.search(tokens[2]):
         return tokens[1], tokens[0]
     return tokens[0], " ".join(tokens[1:])
 

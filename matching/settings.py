@@ -145,7 +145,7 @@ def _customer() -> MatchSettings:
                     "high": 5e-4,
                     "medium": 2e-3,
                     "low": 1e-2,
-                    "acronym": 1e-5,
+                    "acronym": 1e-4,
                     "else": 0.987,
                 },
             ),

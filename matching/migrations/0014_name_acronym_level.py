@@ -1,6 +1,15 @@
 from django.db import migrations
 
 ACRONYM = "acronym"
+M, U = 0.005, 1e-4  # the defaults' priors of the level
+
+
+def _before(levels):
+    """Where the level goes: before "else", or before "missing" in settings that have no "else"."""
+    for follower in ("else", "missing"):
+        if follower in levels:
+            return levels.index(follower)
+    return len(levels)
 
 
 def _save(config):
@@ -20,10 +29,13 @@ def add_acronym(apps, schema_editor):
     for config in MatchConfig.objects.all():
         specs = [spec for spec in _name_specs(config) if ACRONYM not in spec.get("levels", [])]
         for spec in specs:
-            levels = spec["levels"]
-            levels.insert(levels.index("else") if "else" in levels else len(levels), ACRONYM)
-            spec.setdefault("prior_m", {})[ACRONYM] = 0.005
-            spec.setdefault("prior_u", {})[ACRONYM] = 1e-5
+            for levels in (spec["levels"], *(stage for stage in spec.get("stages") or [] if "else" in stage)):
+                levels.insert(_before(levels), ACRONYM)
+            prior_m = spec.setdefault("prior_m", {})
+            if "else" in prior_m:  # what the new level takes of a name's disagreements
+                prior_m["else"] = max(round(prior_m["else"] - M, 9), 0.0)
+            prior_m[ACRONYM] = M
+            spec.setdefault("prior_u", {})[ACRONYM] = U
         if specs:
             _save(config)
 
@@ -33,9 +45,12 @@ def remove_acronym(apps, schema_editor):
     for config in MatchConfig.objects.all():
         specs = [spec for spec in _name_specs(config) if ACRONYM in spec.get("levels", [])]
         for spec in specs:
-            spec["levels"].remove(ACRONYM)
-            for priors in (spec.get("prior_m", {}), spec.get("prior_u", {})):
-                priors.pop(ACRONYM, None)
+            for levels in (spec["levels"], *(stage for stage in spec.get("stages") or [] if ACRONYM in stage)):
+                levels.remove(ACRONYM)
+            prior_m = spec.get("prior_m", {})
+            if prior_m.pop(ACRONYM, None) is not None and "else" in prior_m:
+                prior_m["else"] = round(prior_m["else"] + M, 9)
+            spec.get("prior_u", {}).pop(ACRONYM, None)
         if specs:
             _save(config)
 

@@ -221,6 +221,13 @@ def test_a_name_that_is_the_initials_of_anothers_words(model, short, long, level
     assert model.score(b, a).level("name") == level
 
 
+def test_a_persons_short_name_is_no_acronym(model):
+    """ "Jo" is no "Jack Owens" at one address: initials are an organisation's."""
+    person = {"party_type": "individual", "address_line1": "12 Oak Road", "postal_code": "02110"}
+    a, b = (features("customer", {**person, "name": n}) for n in ("Jo", "Jack Owens"))
+    assert model.score(a, b).level("name") == "else"
+
+
 def test_an_acronym_and_a_shared_domain_are_one_party(settings):
     """ "IBM Corp." in the CRM and "International Business Machines Corporation" in the ERP, both at
     ibm.com: the names alone are no match, the domain alone is the echo of a name, together they link."""

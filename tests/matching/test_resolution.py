@@ -710,7 +710,22 @@ def test_an_upgrade_compares_names_at_the_acronym_level():
     name = next(spec for spec in stored["fields"] if spec["name"] == "name")
     name["levels"].remove("acronym")
     del name["prior_m"]["acronym"], name["prior_u"]["acronym"]
+    name["prior_m"]["else"] = 0.04  # as the defaults had it: the new level takes its share
     _upgrades_and_back(migration.add_acronym, migration.remove_acronym, stored, default)
+
+
+def test_an_upgrade_puts_the_acronym_level_into_the_names_stage():
+    """Settings an administrator gave stages keep a level in one of them, or fail to load."""
+    from importlib import import_module
+
+    migration = import_module("matching.migrations.0014_name_acronym_level")
+    stored = services.default_settings("customer").to_dict()
+    name = next(spec for spec in stored["fields"] if spec["name"] == "name")
+    name["levels"].remove("acronym")
+    name["stages"] = [["exact", "high"], ["medium", "low", "else"]]
+    config = _settings_migrated(migration.add_acronym, stored)
+    settings, _ = services.load_settings(config)
+    assert settings.field("name").stages == [["exact", "high"], ["medium", "low", "acronym", "else"]]
 
 
 def test_an_upgrade_to_shards_in_bytes_fails_the_runs_still_scoring_and_no_other():
