@@ -57,7 +57,7 @@ def org_name(a: Feats, b: Feats, spec: FieldSpec) -> Result:
 
 
 # "IBM" and "International Business Machines", "BMW" and "Bayerische Motoren Werke": a name that is
-# the initials of the other's words. Its own level, below every similarity band, whose weight EM learns
+# the initials of the other's words. Its own level, below every similarity band, whose weight the fit learns
 # like any other (initials are shared by chance more often than names).
 ACRONYM = "acronym"
 _ACRONYM_LENGTHS = range(2, 6)
