@@ -28,7 +28,15 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from matching import normalize as nz
-from matching.compare import ACRONYM, COMPARATORS, NAME_BANDS, acronyms, identifier_key, initials
+from matching.compare import (
+    ACRONYM,
+    COMPARATORS,
+    NAME_BANDS,
+    acronyms,
+    crossed,
+    identifier_key,
+    initials,
+)
 from matching.model import (
     DISAGREEING,
     ECHOED_LEVEL,
@@ -189,7 +197,7 @@ def _acronyms(c: Columns, rows: np.ndarray, undecided: np.ndarray) -> np.ndarray
     has_inits = np.fromiter(map(bool, inits), dtype=bool, count=len(inits))
     a, b = c.a[rows], c.b[rows]
     asked = np.flatnonzero(undecided & ((has_short[a] & has_inits[b]) | (has_short[b] & has_inits[a])))
-    found = [i for i in asked.tolist() if short[a[i]] & inits[b[i]] or short[b[i]] & inits[a[i]]]
+    found = [i for i in asked.tolist() if crossed(short[a[i]], inits[a[i]], short[b[i]], inits[b[i]])]
     mask = np.zeros(len(rows), dtype=bool)
     mask[found] = True
     return mask

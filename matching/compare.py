@@ -84,7 +84,12 @@ def initials(f: Feats) -> set[str]:
 
 
 def is_acronym(a: Feats, b: Feats) -> bool:
-    return bool(acronyms(a) & initials(b) or acronyms(b) & initials(a))
+    return crossed(acronyms(a), initials(a), acronyms(b), initials(b))
+
+
+def crossed(short_a: set[str], inits_a: set[str], short_b: set[str], inits_b: set[str]) -> bool:
+    """Is a short name of one record the initials of the other's (their `acronyms` and `initials`)?"""
+    return bool(short_a & inits_b or short_b & inits_a)
 
 
 def domain(a: Feats, b: Feats, spec: FieldSpec) -> Result:

@@ -10,7 +10,7 @@ treat it as blank).
   Cons. …), then peel legal forms off the end with a multi-country table (``gmbh and co kg``, ``llc``,
   ``bv``, ``sarl``, spelled out as ``aktiengesellschaft`` or ``sociedad anonima``, ``a s``, ``sp z oo``,
   ``sdn bhd`` …), and off the start where custom writes them first (``OOO``, ``Aktiebolaget``,
-  ``Kabushiki Kaisha``, ``Công ty TNHH``); forms in Cyrillic, Chinese, Japanese or Korean
+  ``Kabushiki Kaisha``, ``Công ty TNHH``); forms in Cyrillic, Chinese, Japanese, Korean or Thai
   script (ЗАО, 有限公司, 株式会社, 주식회사) are read before the name is transliterated, which would
   make name words of them; and, as a fallback, cleanco (whose term list lacks most of the spelled-out
   and Japanese forms, and every canonical code). The legal form is returned separately, mapped
@@ -352,7 +352,7 @@ _LEGAL_FORMS: dict[str, str] = {
     "cong ty co phan": "jsc",
     "cong ty hop danh": "partnership",
     "doanh nghiep tu nhan": "sole",
-    # romanised native-script forms (see _NATIVE_FORMS)
+    # native-script forms as _romanised_form writes them (see _CYRILLIC_FORMS, _UNSPACED_FORMS)
     "individualnyi predprinimatel": "ip",
     "aktsionerno druzhestvo": "ad",
     "borisat chamkat": "ltd",  # Thailand
@@ -368,13 +368,12 @@ _FORM_WORDS = frozenset(t for k in _LEGAL_FORMS for t in k.split())
 # forms written before the name by custom ("OOO Romashka", "Aktiebolaget Volvo", "LLC Yandex"); not
 # those that are also words or initials at the start of a name (Pão, Zao, Tov, K.K. Birla), which the
 # table leaves out or keeps to the end
-_LEADING_FORMS = {
-    k: v
-    for k, v in _LEGAL_FORMS.items()
-    if v in ("ooo", "jsc", "yk", "gk", "jh", "yh", "tnhh", "partnership", "sole", "ip")
-    or k in ("llc", "aktiebolaget", "kabushiki kaisha", "kabushikikaisha", "borisat chamkat")
-    or k in ("borisat mahachon chamkat", "hang hunsuan chamkat")
-}
+_LEADING_CODES = frozenset({"ooo", "jsc", "yk", "gk", "jh", "yh", "tnhh", "partnership", "sole", "ip"})
+_LEADING_SPELLINGS = frozenset(
+    {"llc", "aktiebolaget", "kabushiki kaisha", "kabushikikaisha"}
+    | {"borisat chamkat", "borisat mahachon chamkat", "hang hunsuan chamkat"}  # Thai, as romanised
+)
+_LEADING_FORMS = {k: v for k, v in _LEGAL_FORMS.items() if v in _LEADING_CODES or k in _LEADING_SPELLINGS}
 _MAX_LEADING_TOKENS = max(len(k.split()) for k in _LEADING_FORMS)
 
 # families: legal forms used in the same jurisdictions; a subsidiary abroad carries another family
@@ -1251,9 +1250,9 @@ def person_parts(raw: str | None) -> tuple[str, str]:
 
     A support desk or billing platform often holds a person's name in one field; the family name is
     everything after the first word ("anna", "van henegouwen"), so a middle name counts with it. A
-    Russian name with its patronymic is written family name first in registers ("Ivanov Ivan
-    Ivanovich") and given name first elsewhere ("Ivan Ivanovich Ivanov"): the patronymic tells the
-    order, and is left out as a middle name would be there.
+    Russian name with its patronymic is written family name first in registers ("Иванов Иван
+    Иванович") and given name first elsewhere ("Ivan Ivanovich Ivanov"): the patronymic tells the
+    order (the register's is read in Cyrillic only), and is left out as a middle name would be.
     """
     text = str(raw or "")
     if "," in text:

@@ -73,7 +73,6 @@ from matching.features import features
         ("Pão de Açúcar", "pao de acucar", None),
         ("K.K. Birla Group", "kk birla group", None),
         ("Mazel Tov Ltd", "mazel tov", "ltd"),
-        ("Ptarmigan Inc", "ptarmigan", "inc"),
         ("PT Solutions", "pt solutions", None),  # an Indonesian PT first, and initials in other names
         ("Интер РАО", "inter rao", None),  # RAO, a form once, is part of this company's name
         ("Autobedrijf Epe B.V.", "autobedrijf epe", "bv"),  # Epe, a town, not the Greek E.P.E.
